@@ -1,0 +1,55 @@
+# syntax=docker/dockerfile:1
+
+# Stage 1: the front-end libraries, from the npm registry and the lockfile only.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
+    && mkdir vendor \
+    && cp node_modules/htmx.org/dist/htmx.min.js vendor/htmx.min.js \
+    && cp node_modules/htmx-ext-sse/dist/sse.min.js vendor/sse.min.js
+
+# Stage 2: the app.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+
+# WeasyPrint needs Pango and at least one font to print the plan.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --system --user-group --home-dir /app --no-create-home \
+        --shell /usr/sbin/nologin mutual
+
+# The app finds templates/, static/ and alembic/ beside backend/, so the source
+# stays in /app and the install is editable: the package's root remains /app.
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY backend/ backend/
+RUN pip install --no-cache-dir -e .
+
+COPY alembic.ini ./
+COPY alembic/ alembic/
+COPY templates/ templates/
+COPY static/ static/
+COPY --from=assets /build/vendor/ static/vendor/
+
+# The source stays root-owned and read-only to the app; only var/ is writable.
+RUN mkdir -p var && chown mutual:mutual var
+
+USER mutual
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+
+# One process: live updates go through an in-process broker, so never add workers.
+# Forwarded headers are trusted from any address because the container is meant
+# to sit behind a reverse proxy; narrow MUTUAL_FORWARDED_ALLOW_IPS to its address
+# if the port is reachable any other way.
+CMD ["sh", "-c", "mutual migrate && exec mutual serve --host 0.0.0.0 --port 8000 --proxy-headers --forwarded-allow-ips \"${MUTUAL_FORWARDED_ALLOW_IPS:-*}\""]

@@ -1,0 +1,58 @@
+# Mutual: `make run` serves the app, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+VENDOR := static/vendor/.stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test demo lint format migrate bench screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP) $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+$(VENDOR): node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/htmx-ext-sse/dist/sse.min.js static/vendor/sse.min.js
+	touch $@
+
+run: $(STAMP) $(VENDOR)
+	$(BIN)/mutual migrate
+	@echo "Mutual is running at http://$(HOST):$(PORT)"
+	$(BIN)/mutual serve --host $(HOST) --port $(PORT)
+
+migrate: $(STAMP)
+	$(BIN)/mutual migrate
+
+demo: $(STAMP) $(VENDOR)
+	$(BIN)/mutual migrate
+	$(BIN)/mutual demo
+
+test: $(DEV_STAMP) $(VENDOR)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

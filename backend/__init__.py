@@ -1,0 +1,1 @@
+"""Mutual: two people build one relational crisis plan together."""

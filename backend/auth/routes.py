@@ -1,0 +1,265 @@
+"""Sign up, sign in, sign out, and one's own account."""
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from backend.auth import saved, service
+from backend.auth.middleware import cookie_header
+from backend.auth.passwords import Hasher
+from backend.auth.ratelimit import Limit, TooManyAttempts, spend
+from backend.auth.sessions import Cookie, cookie_name
+from backend.deps import CurrentAccount, SessionDep, SettingsDep, VisitorDep
+from backend.errors import FormError
+from backend.web import redirect, render
+
+router = APIRouter()
+
+
+def get_hasher(request: Request) -> Hasher:
+    hasher: Hasher = request.app.state.hasher
+    return hasher
+
+
+HasherDep = Annotated[Hasher, Depends(get_hasher)]
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never another host (open redirect)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _signed_in(
+    request: Request, settings: SettingsDep, token: str, target: str
+) -> Response:
+    response = redirect(request, target)
+    cookie = Cookie(cookie_name(settings, "sid"), token)
+    response.headers.append(
+        "set-cookie", cookie_header(cookie, secure=settings.secure_cookies)
+    )
+    return response
+
+
+@router.get("/signup", name="auth.signup")
+def signup_page(request: Request, next: str | None = None) -> HTMLResponse:
+    return render(request, "auth/signup.html", {"form": {}, "next": next})
+
+
+@router.post("/signup")
+def signup(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    hasher: HasherDep,
+    email: Annotated[str, Form()] = "",
+    display_name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: str | None = None,
+) -> Response:
+    form = {"email": email, "display_name": display_name}
+    context = {"form": form, "next": next}
+    try:
+        spend(
+            session,
+            [Limit(f"signup:ip:{_client(request)}", 10, timedelta(hours=1))],
+            enabled=settings.rate_limits,
+        )
+        _, token = service.create_account(
+            session,
+            hasher,
+            settings,
+            email=email,
+            display_name=display_name,
+            password=password,
+        )
+    except FormError as error:
+        return render(
+            request,
+            "auth/signup.html",
+            {**context, "errors": error.errors},
+            block="signup_form",
+            status=422,
+        )
+    except TooManyAttempts as error:
+        return _too_many(request, "auth/signup.html", context, "signup_form", error)
+    return _signed_in(request, settings, token, safe_next(next))
+
+
+@router.get("/login", name="auth.login")
+def login_page(
+    request: Request, visitor: VisitorDep, next: str | None = None, expired: int = 0
+) -> HTMLResponse:
+    has_saved = bool(
+        request.cookies.get(cookie_name(request.app.state.settings, "saved"))
+    )
+    return render(
+        request,
+        "auth/login.html",
+        {
+            "form": {},
+            "next": next,
+            "expired": expired or visitor.session_expired,
+            "saved": has_saved,
+        },
+    )
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    hasher: HasherDep,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: str | None = None,
+) -> Response:
+    context = {"form": {"email": email}, "next": next}
+    address = service.normalise_email(email)[:320]
+    try:
+        spend(
+            session,
+            [
+                Limit(f"login:ip:{_client(request)}", 10, timedelta(minutes=1)),
+                Limit(f"login:account:{address}", 10, timedelta(minutes=15)),
+            ],
+            enabled=settings.rate_limits,
+        )
+        token = service.sign_in(
+            session, hasher, settings, email=email, password=password
+        )
+    except FormError as error:
+        return render(
+            request,
+            "auth/login.html",
+            {**context, "errors": error.errors},
+            block="login_form",
+            status=422,
+        )
+    except TooManyAttempts as error:
+        return _too_many(request, "auth/login.html", context, "login_form", error)
+    return _signed_in(request, settings, token, safe_next(next))
+
+
+def _too_many(
+    request: Request, template: str, context: dict, block: str, error: TooManyAttempts
+) -> Response:
+    response = render(
+        request,
+        template,
+        {**context, "errors": {"form": error.message}},
+        block=block,
+        status=429,
+    )
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+@router.post("/logout", name="auth.logout")
+def logout(request: Request, visitor: VisitorDep, settings: SettingsDep) -> Response:
+    if visitor.session_hash:
+        from backend.auth.sessions import end_session
+
+        end_session(request.app.state.engine, visitor.session_hash)
+    response = redirect(request, "/")
+    response.headers.append(
+        "set-cookie",
+        cookie_header(
+            Cookie(cookie_name(settings, "sid"), "", max_age=0),
+            secure=settings.secure_cookies,
+        ),
+    )
+    return response
+
+
+@router.get("/account", name="auth.account")
+def account_page(request: Request, account: CurrentAccount) -> HTMLResponse:
+    return render(
+        request, "auth/account.html", {"form": {"display_name": account.display_name}}
+    )
+
+
+@router.post("/account/name", name="auth.change_name")
+def change_name(
+    request: Request,
+    account: CurrentAccount,
+    session: SessionDep,
+    display_name: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        service.change_display_name(
+            session, account_id=account.id, display_name=display_name
+        )
+    except FormError as error:
+        return render(
+            request,
+            "auth/account.html",
+            {"form": {"display_name": display_name}, "errors": error.errors},
+            block="name_form",
+            status=422,
+        )
+    return redirect(request, "/account?saved=name")
+
+
+@router.post("/account/password", name="auth.change_password")
+def change_password(
+    request: Request,
+    account: CurrentAccount,
+    session: SessionDep,
+    settings: SettingsDep,
+    hasher: HasherDep,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        token = service.change_password(
+            session,
+            hasher,
+            account_id=account.id,
+            current=current_password,
+            new=new_password,
+            settings=settings,
+        )
+    except FormError as error:
+        return render(
+            request,
+            "auth/account.html",
+            {"form": {"display_name": account.display_name}, "errors": error.errors},
+            block="password_form",
+            status=422,
+        )
+    return _signed_in(request, settings, token, "/account?saved=password")
+
+
+@router.post("/account/sign-out-everywhere", name="auth.sign_out_everywhere")
+def sign_out_everywhere(
+    request: Request, account: CurrentAccount, session: SessionDep
+) -> Response:
+    service.sign_out_everywhere(session, account_id=account.id)
+    return redirect(request, "/login?everywhere=1")
+
+
+@router.get("/resume", name="auth.resume")
+def resume(
+    request: Request,
+    account: CurrentAccount,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """What someone wrote when their session ended, ready to send again."""
+    token = request.cookies.get(cookie_name(settings, "saved"))
+    row = saved.load_form(session, token, account.id) if token else None
+    if row is None:
+        return redirect(request, "/")
+    return render(
+        request, "auth/resume.html", {"path": row.path, "fields": saved.fields_of(row)}
+    )

@@ -1,0 +1,148 @@
+"""Accounts: sign up, sign in, change of name or password."""
+
+import unicodedata
+import uuid
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from backend.auth.passwords import Hasher, password_problem
+from backend.auth.sessions import end_all_sessions, start_session
+from backend.config import Settings
+from backend.db import utc_now
+from backend.errors import FormError
+from backend.models import Account
+from backend.text import clean_line
+
+SIGN_IN_FAILED = "That email and password don't match an account."
+
+
+def normalise_email(raw: str) -> str:
+    return unicodedata.normalize("NFC", raw.strip()).lower()
+
+
+def _checked_email(raw: str) -> str | None:
+    try:
+        result = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return normalise_email(result.normalized)
+
+
+def _checked_name(raw: str, errors: dict[str, str]) -> str:
+    name = clean_line(raw)
+    if not name:
+        errors["display_name"] = "Please say what your partner should call you."
+    elif len(name) > 60:
+        errors["display_name"] = "Please keep your name to 60 characters."
+    return name
+
+
+def create_account(
+    session: Session,
+    hasher: Hasher,
+    settings: Settings,
+    *,
+    email: str,
+    display_name: str,
+    password: str,
+) -> tuple[Account, str]:
+    """A new account, signed in at once; returns it and its session token."""
+    errors: dict[str, str] = {}
+    address = _checked_email(email)
+    if address is None:
+        errors["email"] = "Please enter an email address, like sam@example.org."
+    name = _checked_name(display_name, errors)
+    problem = password_problem(password)
+    if problem:
+        errors["password"] = problem
+    if address and not errors and find_by_email(session, address):
+        errors["email"] = (
+            "There is already an account with this email. Sign in instead?"
+        )
+    if errors:
+        raise FormError(errors)
+    if address is None:  # for the type checker: errors above caught it
+        raise FormError({"email": "Please enter an email address."})
+    account = Account(
+        email=address, display_name=name, password_hash=hasher.hash(password)
+    )
+    session.add(account)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise FormError(
+            {"email": "There is already an account with this email. Sign in instead?"}
+        ) from None
+    token = start_session(session, account.id, settings)
+    session.commit()
+    return account, token
+
+
+def find_by_email(session: Session, email: str) -> Account | None:
+    return session.exec(
+        select(Account).where(Account.email == normalise_email(email))
+    ).first()
+
+
+def sign_in(
+    session: Session, hasher: Hasher, settings: Settings, *, email: str, password: str
+) -> str:
+    """A new session token for the right email and password; one vague error else."""
+    account = find_by_email(session, email) if len(password) <= 1024 else None
+    if not hasher.verify(account.password_hash if account else None, password[:1024]):
+        raise FormError({"form": SIGN_IN_FAILED})
+    if account is None:  # verify() says no without an account; this never runs
+        raise FormError({"form": SIGN_IN_FAILED})
+    if hasher.needs_rehash(account.password_hash):
+        account.password_hash = hasher.hash(password)
+        session.add(account)
+    token = start_session(session, account.id, settings)
+    session.commit()
+    return token
+
+
+def change_password(
+    session: Session,
+    hasher: Hasher,
+    *,
+    account_id: uuid.UUID,
+    current: str,
+    new: str,
+    settings: Settings,
+) -> str:
+    """A new password ends every session of the account; returns a fresh token."""
+    account = session.get_one(Account, account_id)
+    if not hasher.verify(account.password_hash, current):
+        raise FormError({"current_password": "That is not your current password."})
+    problem = password_problem(new)
+    if problem:
+        raise FormError({"new_password": problem})
+    account.password_hash = hasher.hash(new)
+    account.password_changed_at = utc_now()
+    session.add(account)
+    end_all_sessions(session, account_id)
+    token = start_session(session, account_id, settings)
+    session.commit()
+    return token
+
+
+def change_display_name(
+    session: Session, *, account_id: uuid.UUID, display_name: str
+) -> Account:
+    errors: dict[str, str] = {}
+    name = _checked_name(display_name, errors)
+    if errors:
+        raise FormError(errors)
+    account = session.get_one(Account, account_id)
+    account.display_name = name
+    session.add(account)
+    session.commit()
+    return account
+
+
+def sign_out_everywhere(session: Session, *, account_id: uuid.UUID) -> None:
+    end_all_sessions(session, account_id)
+    session.commit()

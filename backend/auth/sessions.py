@@ -1,0 +1,129 @@
+"""Who is asking: the server-side session behind a cookie, and its CSRF token.
+
+The cookie holds a random 256-bit token; the database holds only its SHA-256.
+A session ends after `session_idle_minutes` without a request, or
+`session_absolute_hours` after sign-in, whichever comes first.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, col
+
+from backend.auth.tokens import digest, new_token, sign
+from backend.config import Settings
+from backend.db import new_session, utc_now, write_session
+from backend.models import Account, AuthSession
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+@dataclass
+class Cookie:
+    name: str
+    value: str
+    max_age: int | None = None  # None: until the browser closes
+
+
+@dataclass
+class Visitor:
+    """What a request knows about its sender before any route runs."""
+
+    account: Account | None = None
+    session_hash: str | None = None
+    csrf_token: str = ""
+    session_expired: bool = False
+    expired_account_id: uuid.UUID | None = None
+    cookies: list[Cookie] = field(default_factory=list)
+
+
+def cookie_name(settings: Settings, base: str) -> str:
+    return f"__Host-mutual_{base}" if settings.secure_cookies else f"mutual_{base}"
+
+
+def csrf_for_session(secret: str, csrf_secret: str) -> str:
+    return sign(secret, f"session:{csrf_secret}")
+
+
+def csrf_for_anonymous(secret: str, anon: str) -> str:
+    return sign(secret, f"anonymous:{anon}")
+
+
+def _expired(row: AuthSession, settings: Settings, now: datetime) -> bool:
+    idle = timedelta(minutes=settings.session_idle_minutes)
+    absolute = timedelta(hours=settings.session_absolute_hours)
+    return now - row.last_seen_at > idle or now - row.created_at > absolute
+
+
+def identify(
+    engine: Engine, settings: Settings, secret: str, cookies: dict[str, str]
+) -> Visitor:
+    """Resolve the session cookie (ending it if expired) or the anonymous cookie."""
+    visitor = Visitor()
+    token = cookies.get(cookie_name(settings, "sid"))
+    if token:
+        token_hash = digest(token)
+        now = utc_now()
+        with new_session(engine) as session:
+            row = session.get(AuthSession, token_hash)
+            account = session.get(Account, row.account_id) if row else None
+        if row and account and not _expired(row, settings, now):
+            visitor.account = account
+            visitor.session_hash = token_hash
+            visitor.csrf_token = csrf_for_session(secret, row.csrf_secret)
+            if now - row.last_seen_at > TOUCH_EVERY:
+                _touch(engine, token_hash, now)
+            return visitor
+        # An ended session stays recognisable (never usable) until the next sign-in,
+        # so a form posted from it can be kept for its writer.
+        visitor.session_expired = True
+        visitor.expired_account_id = row.account_id if row else None
+    anon = cookies.get(cookie_name(settings, "anon"))
+    if not anon:
+        anon = new_token()
+        visitor.cookies.append(Cookie(cookie_name(settings, "anon"), anon))
+    visitor.csrf_token = csrf_for_anonymous(secret, anon)
+    return visitor
+
+
+def _touch(engine: Engine, token_hash: str, now: datetime) -> None:
+    with write_session(engine) as session:
+        row = session.get(AuthSession, token_hash)
+        if row:
+            row.last_seen_at = now
+            session.add(row)
+            session.commit()
+
+
+def start_session(
+    session: Session, account_id: uuid.UUID, settings: Settings | None = None
+) -> str:
+    """A new session (and so a new token) for every sign-in: no fixation."""
+    token = new_token()
+    hours = settings.session_absolute_hours if settings else 12
+    stale = utc_now() - timedelta(hours=hours + 24)
+    session.exec(delete(AuthSession).where(col(AuthSession.created_at) < stale))
+    session.add(
+        AuthSession(
+            token_hash=digest(token), account_id=account_id, csrf_secret=new_token()
+        )
+    )
+    return token
+
+
+def end_session(engine: Engine, token_hash: str) -> None:
+    with write_session(engine) as session:
+        session.exec(delete(AuthSession).where(AuthSession.token_hash == token_hash))
+        session.commit()
+
+
+def end_all_sessions(
+    session: Session, account_id: uuid.UUID, *, keep: str | None = None
+) -> None:
+    """End every session of an account, except `keep` (a token hash) if given."""
+    query = delete(AuthSession).where(AuthSession.account_id == account_id)
+    if keep:
+        query = query.where(AuthSession.token_hash != keep)
+    session.exec(query)

@@ -1,0 +1,78 @@
+"""The `mutual` command: serve, migrate, demo, and operator tools."""
+
+import argparse
+
+from backend.config import Settings
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from backend.main import create_app
+
+    if settings.is_sqlite and args.workers != 1:
+        return 2
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        timeout_keep_alive=5,
+        limit_concurrency=200,
+        timeout_graceful_shutdown=3,
+    )
+    return 0
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.migrate import upgrade
+
+    upgrade(settings.database_url)
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+
+    return 0
+
+
+def _reset_link(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.auth.reset import operator_reset_link
+
+    link = operator_reset_link(settings, args.email)
+    if link is None:
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mutual", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the app with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--proxy-headers", action="store_true")
+    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    serve.set_defaults(handler=_serve)
+    commands.add_parser(
+        "migrate", help="bring the database to the newest schema"
+    ).set_defaults(handler=_migrate)
+    commands.add_parser(
+        "demo", help="seed two demo partners and a sample plan"
+    ).set_defaults(handler=_demo)
+    reset = commands.add_parser("reset-link", help="print a password reset link")
+    reset.add_argument("email")
+    reset.set_defaults(handler=_reset_link)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args, Settings()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

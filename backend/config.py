@@ -1,0 +1,68 @@
+"""Settings, read from the environment with the MUTUAL_ prefix."""
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = ROOT / "var"
+WEAK_SECRETS = {"changethis", "secret", "changeme", ""}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MUTUAL_", extra="ignore")
+
+    database_url: str = f"sqlite:///{VAR_DIR / 'mutual.db'}"
+    secret_key: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    cookie_secure: bool | None = None
+    log_level: str = "info"
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    invite_days: int = Field(default=7, ge=1)
+    reset_minutes: int = Field(default=30, ge=1)
+    paper: Literal["a4", "letter"] = "a4"
+    # argon2id cost; the defaults are RFC 9106's low-memory profile, above OWASP's floor
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+    hash_concurrency: int = Field(default=2, ge=1)
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "Mutual <mutual@localhost>"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    rate_limits: bool = True
+    sse_max_seconds: int = Field(default=1800, ge=1)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _reject_weak_secret(cls, value: str | None) -> str | None:
+        if value is not None and (value.lower() in WEAK_SECRETS or len(value) < 32):
+            raise ValueError("MUTUAL_SECRET_KEY must be at least 32 random characters")
+        return value
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.base_url.startswith("https://")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret(self) -> str:
+        """The secret key: from the environment, or generated once into var/."""
+        if self.secret_key:
+            return self.secret_key
+        path = VAR_DIR / "secret_key"
+        if not path.exists():
+            VAR_DIR.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()

@@ -1,0 +1,117 @@
+"""Engines and sessions: SQLite opened safely, PostgreSQL through psycopg 3.
+
+SQLite holds one writer at a time. Write sessions begin with BEGIN IMMEDIATE and,
+inside this process, queue on a lock first, so colliding writers wait their turn
+instead of falling into SQLite's busy-retry sleeps. Read sessions begin deferred.
+"""
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, SQLModel, create_engine
+from starlette.requests import Request
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA secure_delete=ON",
+    "PRAGMA trusted_schema=OFF",
+)
+WRITE_OPTION = "mutual_write"
+WRITE_LOCK_TIMEOUT = 30.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_engine(url: str) -> Engine:
+    """Build the engine for a database URL, with the safety settings of its kind."""
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+    write_lock = threading.Lock()
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # take transaction control away from pysqlite so BEGIN is ours to emit
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(WRITE_OPTION):
+            if not write_lock.acquire(timeout=WRITE_LOCK_TIMEOUT):
+                raise OperationalError("BEGIN IMMEDIATE", {}, Exception("write lock"))
+            conn.info["holds_write_lock"] = True
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except Exception:
+                _release(conn)
+                raise
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    def _release(conn: Any) -> None:
+        if conn.info.pop("holds_write_lock", False):
+            write_lock.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
+    return engine
+
+
+def new_session(engine: Engine, *, write: bool = False) -> Session:
+    """A session; write sessions take SQLite's write lock when they begin."""
+    bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
+    return Session(bind=bind, expire_on_commit=False)
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    with new_session(engine, write=True) as session:
+        yield session
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request; requests that may change state get a write session."""
+    write = request.method not in {"GET", "HEAD", "OPTIONS"}
+    with new_session(request.app.state.engine, write=write) as session:
+        yield session
+
+
+def database_reachable(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except Exception:
+        return False
+    return True

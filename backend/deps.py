@@ -1,0 +1,73 @@
+"""Dependencies, as Annotated aliases."""
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session
+from starlette.requests import Request
+
+from backend.auth import csrf
+from backend.auth.sessions import Visitor, identify
+from backend.config import Settings
+from backend.db import get_session
+from backend.models import Account, Plan
+from backend.plans import service as plans_service
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+class NotSignedIn(Exception):
+    """The route needs an account; the handler sends the person to sign in."""
+
+
+async def identify_visitor(request: Request) -> Visitor:
+    """Runs for every route: who is this, and is an unsafe request really theirs?"""
+    app_state = request.app.state
+    visitor: Visitor = await run_in_threadpool(
+        identify,
+        app_state.engine,
+        app_state.settings,
+        app_state.secret,
+        dict(request.cookies),
+    )
+    request.state.visitor = visitor
+    request.state.account = visitor.account
+    request.state.csrf_token = visitor.csrf_token
+    if request.method not in csrf.SAFE_METHODS:
+        content_type = request.headers.get("content-type", "")
+        form = await request.form() if content_type.startswith(FORM_TYPES) else None
+        request.state.form = form
+        csrf.check(request, visitor, app_state.settings.base_url, form)
+    return visitor
+
+
+VisitorDep = Annotated[Visitor, Depends(identify_visitor)]
+
+
+def require_account(visitor: VisitorDep) -> Account:
+    if visitor.account is None:
+        raise NotSignedIn
+    return visitor.account
+
+
+CurrentAccount = Annotated[Account, Depends(require_account)]
+
+
+def get_plan_for_member(
+    plan_id: str, account: CurrentAccount, session: SessionDep
+) -> Plan:
+    """The plan, if the signed-in person is one of its partners; else 404."""
+    return plans_service.plan_for_member(session, plan_id, account.id)
+
+
+MemberPlan = Annotated[Plan, Depends(get_plan_for_member)]

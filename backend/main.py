@@ -1,0 +1,115 @@
+"""The application factory."""
+
+import logging
+import traceback
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, text
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backend import pages
+from backend.auth import routes as auth_routes
+from backend.auth.handlers import install_auth_handlers
+from backend.auth.middleware import VisitorCookiesMiddleware
+from backend.auth.passwords import Hasher
+from backend.config import ROOT, Settings
+from backend.db import make_engine
+from backend.deps import identify_visitor
+from backend.errors import error_page, install_error_handlers
+from backend.headers import SecurityHeadersMiddleware, apply_security_headers
+from backend.limits import BodyLimitMiddleware
+from backend.plans import routes as plan_routes
+
+log = logging.getLogger("mutual")
+
+
+class CachedStatic(StaticFiles):
+    """Static files: their URLs carry a version, so they may be cached for long."""
+
+    def file_response(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+def _route(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", "?")
+
+
+def _check_sqlite(engine: Engine) -> None:
+    with engine.connect() as conn:
+        result = conn.execute(text("PRAGMA quick_check")).scalar()
+    if result != "ok":
+        raise RuntimeError("the SQLite database failed its integrity check")
+
+
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None
+) -> FastAPI:
+    settings = settings or Settings()
+    own_engine = engine is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = engine or make_engine(settings.database_url)
+        if db.dialect.name == "sqlite":
+            _check_sqlite(db)
+        app.state.engine = db
+        try:
+            yield
+        finally:
+            if own_engine:
+                db.dispose()
+
+    app = FastAPI(
+        title="Mutual",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(identify_visitor)],
+    )
+    app.state.settings = settings
+    app.state.secret = settings.resolved_secret()
+    app.state.hasher = Hasher(settings)
+    if engine is not None:
+        app.state.engine = engine
+
+    install_error_handlers(app)
+    install_auth_handlers(app)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        return error_page(
+            request, 400, "Part of what was sent was missing or unreadable."
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # the type and the frames only: an exception's message can quote user text
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        log.error(
+            "%s on %s %s\n%s",
+            type(exc).__name__,
+            request.method,
+            _route(request),
+            frames,
+        )
+        response = error_page(request, 500)
+        apply_security_headers(response.headers, https=settings.secure_cookies)
+        return response
+
+    app.add_middleware(VisitorCookiesMiddleware, secure=settings.secure_cookies)
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.secure_cookies)
+    app.add_middleware(BodyLimitMiddleware)
+    app.mount("/static", CachedStatic(directory=ROOT / "static"), name="static")
+    app.include_router(pages.router)
+    app.include_router(auth_routes.router)
+    app.include_router(plan_routes.router)
+    return app

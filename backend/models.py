@@ -1,0 +1,253 @@
+"""Every table of Mutual.
+
+Plans, entries, revisions and consents reference one another, so they live in one
+module. Revisions are append-only: a new wording is a new row, never an update.
+"""
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from backend.db import utc_now
+
+
+def _id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def _fk(target: str, *, nullable: bool = False, cascade: bool = True) -> Any:
+    """A foreign key column; rows of a deleted plan or account go with it."""
+    ondelete = "CASCADE" if cascade else "SET NULL"
+    return Field(
+        default=None if nullable else ...,
+        sa_column=sa.Column(
+            sa.Uuid,
+            sa.ForeignKey(target, ondelete=ondelete),
+            nullable=nullable,
+            index=True,
+        ),
+    )
+
+
+class Account(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    email: str = Field(max_length=320, unique=True)  # stored lower-cased
+    display_name: str = Field(max_length=60)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utc_now)
+    password_changed_at: datetime = Field(default_factory=utc_now)
+
+
+class AuthSession(SQLModel, table=True):
+    """A signed-in browser. Only the SHA-256 of its cookie token is stored."""
+
+    __tablename__ = "auth_session"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    account_id: uuid.UUID = _fk("account.id")
+    csrf_secret: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utc_now)
+    last_seen_at: datetime = Field(default_factory=utc_now)
+
+
+class PasswordReset(SQLModel, table=True):
+    __tablename__ = "password_reset"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    account_id: uuid.UUID = _fk("account.id")
+    created_at: datetime = Field(default_factory=utc_now)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class SavedForm(SQLModel, table=True):
+    """Text a person posted after their session expired, kept for them to sign in.
+
+    It is found again only through the token in their own browser's cookie.
+    """
+
+    __tablename__ = "saved_form"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    account_id: uuid.UUID = _fk("account.id")
+    path: str = Field(max_length=500)
+    fields: str  # JSON of the posted fields, without any password or CSRF token
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class RateEvent(SQLModel, table=True):
+    """One attempt counted by a rate limit (sign-in, sign-up, reset, invite)."""
+
+    __tablename__ = "rate_event"
+    id: int | None = Field(default=None, primary_key=True)
+    bucket: str = Field(max_length=200, index=True)
+    at: datetime = Field(default_factory=utc_now, index=True)
+
+
+class Plan(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    title: str = Field(max_length=120)
+    created_at: datetime = Field(default_factory=utc_now)
+    revisit_by: date | None = None
+    revisit_set_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
+    revisit_requested_by: uuid.UUID | None = _fk(
+        "account.id", nullable=True, cascade=False
+    )
+    revisit_requested_at: datetime | None = None
+
+
+class Membership(SQLModel, table=True):
+    """A partner of a plan. Slot 1 or 2: the database itself refuses a third."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "account_id"),
+        sa.UniqueConstraint("plan_id", "slot"),
+        sa.CheckConstraint("slot IN (1, 2)", name="slot"),
+    )
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    plan_id: uuid.UUID = _fk("plan.id")
+    account_id: uuid.UUID = _fk("account.id")
+    slot: int
+    joined_at: datetime = Field(default_factory=utc_now)
+    last_visit_at: datetime | None = None
+    previous_visit_at: datetime | None = None
+
+
+class Invite(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    plan_id: uuid.UUID = _fk("plan.id")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
+    created_at: datetime = Field(default_factory=utc_now)
+    expires_at: datetime
+    used_at: datetime | None = None
+    used_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
+    revoked_at: datetime | None = None
+
+
+class Entry(SQLModel, table=True):
+    """One item of a section. Personal entries have an owner; shared ones do not.
+
+    `text` and `version` mirror the newest revision so a page needs one query.
+    """
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    plan_id: uuid.UUID = _fk("plan.id")
+    section: str = Field(max_length=40)
+    owner_id: uuid.UUID | None = _fk("account.id", nullable=True)
+    created_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
+    created_at: datetime = Field(default_factory=utc_now)
+    text: str
+    version: int = 1
+    updated_at: datetime = Field(default_factory=utc_now)
+    is_draft: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
+    deleted_at: datetime | None = None
+    deleted_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
+
+
+class Revision(SQLModel, table=True):
+    """One saved wording of an entry: never updated, never deleted but by erasure."""
+
+    __table_args__ = (sa.UniqueConstraint("entry_id", "version"),)
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    entry_id: uuid.UUID = _fk("entry.id")
+    version: int
+    text: str
+    author_id: uuid.UUID | None = _fk("account.id", nullable=True)
+    created_at: datetime = Field(default_factory=utc_now)
+    debrief_id: uuid.UUID | None = _fk("debrief.id", nullable=True, cascade=False)
+
+
+class Consent(SQLModel, table=True):
+    """A partner's yes to one version of one entry ("agree" or "acknowledge")."""
+
+    __table_args__ = (sa.UniqueConstraint("entry_id", "account_id", "version"),)
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    entry_id: uuid.UUID = _fk("entry.id")
+    account_id: uuid.UUID = _fk("account.id")
+    version: int
+    given_at: datetime = Field(default_factory=utc_now)
+    withdrawn_at: datetime | None = None
+    withdraw_note: str | None = None
+
+
+class EntryLink(SQLModel, table=True):
+    """A response (shared entry) answers a personal entry."""
+
+    __tablename__ = "entry_link"
+    __table_args__ = (sa.UniqueConstraint("response_id", "target_id"),)
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    plan_id: uuid.UUID = _fk("plan.id")
+    response_id: uuid.UUID = _fk("entry.id")
+    target_id: uuid.UUID = _fk("entry.id")
+    created_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class Flag(SQLModel, table=True):
+    """ "Let's talk about this" on an entry, until either partner clears it."""
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    entry_id: uuid.UUID = _fk("entry.id")
+    raised_by: uuid.UUID | None = _fk("account.id", nullable=True)
+    note: str | None = None
+    created_at: datetime = Field(default_factory=utc_now)
+    cleared_at: datetime | None = None
+    cleared_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
+
+
+class PlanVersion(SQLModel, table=True):
+    """A numbered snapshot of the agreed plan, taken when the agreed set changes."""
+
+    __tablename__ = "plan_version"
+    __table_args__ = (sa.UniqueConstraint("plan_id", "number"),)
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    plan_id: uuid.UUID = _fk("plan.id")
+    number: int
+    created_at: datetime = Field(default_factory=utc_now)
+    snapshot: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    summary: str = ""
+
+
+class Debrief(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    plan_id: uuid.UUID = _fk("plan.id")
+    started_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
+    happened_on: date
+    title: str | None = Field(default=None, max_length=120)
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class DebriefAnswer(SQLModel, table=True):
+    """One partner's answers to a debrief's prompts: private until they share them."""
+
+    __tablename__ = "debrief_answer"
+    __table_args__ = (sa.UniqueConstraint("debrief_id", "account_id"),)
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    debrief_id: uuid.UUID = _fk("debrief.id")
+    account_id: uuid.UUID = _fk("account.id")
+    what_happened: str = ""
+    how_it_felt: str = ""
+    what_would_help: str = ""
+    what_to_change: str = ""
+    updated_at: datetime = Field(default_factory=utc_now)
+    shared_at: datetime | None = None
+
+
+class Note(SQLModel, table=True):
+    """Reflective feedback (see, feel, need) or a reply; unsent until sent_at."""
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    plan_id: uuid.UUID = _fk("plan.id")
+    author_id: uuid.UUID = _fk("account.id")
+    reply_to_id: uuid.UUID | None = _fk("note.id", nullable=True)
+    entry_id: uuid.UUID | None = _fk("entry.id", nullable=True, cascade=False)
+    debrief_id: uuid.UUID | None = _fk("debrief.id", nullable=True, cascade=False)
+    what_i_see: str = ""
+    what_i_feel: str = ""
+    what_i_need: str = ""
+    body: str = ""
+    created_at: datetime = Field(default_factory=utc_now)
+    sent_at: datetime | None = None

@@ -1,0 +1,276 @@
+"""Plans and their (at most two) partners: create, list, invite, join, leave."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from backend.auth.tokens import digest, new_token
+from backend.db import utc_now
+from backend.errors import FormError, NotFound
+from backend.models import Account, Invite, Membership, Plan
+from backend.text import clean_line
+
+TITLE_MAX = 120
+
+
+@dataclass
+class PlanSummary:
+    plan: Plan
+    partner: Account | None
+    waiting_for_me: int
+    latest_version: int | None
+
+
+def _uuid(value: str | uuid.UUID) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound from None
+
+
+def membership(
+    session: Session, plan_id: uuid.UUID, account_id: uuid.UUID
+) -> Membership | None:
+    return session.exec(
+        select(Membership).where(
+            Membership.plan_id == plan_id, Membership.account_id == account_id
+        )
+    ).first()
+
+
+def plan_for_member(
+    session: Session, plan_id: str | uuid.UUID, account_id: uuid.UUID
+) -> Plan:
+    """The plan if `account_id` is one of its partners; NotFound (404) otherwise."""
+    plan = session.get(Plan, _uuid(plan_id))
+    if plan is None or membership(session, plan.id, account_id) is None:
+        raise NotFound
+    return plan
+
+
+def partners(session: Session, plan_id: uuid.UUID) -> list[Account]:
+    """The plan's partners in the order they joined (slot 1, then slot 2)."""
+    rows = session.exec(
+        select(Account, Membership)
+        .join(Membership, col(Membership.account_id) == Account.id)
+        .where(Membership.plan_id == plan_id)
+        .order_by(col(Membership.slot))
+    ).all()
+    return [account for account, _ in rows]
+
+
+def partner_of(
+    session: Session, plan_id: uuid.UUID, account_id: uuid.UUID
+) -> Account | None:
+    return next((a for a in partners(session, plan_id) if a.id != account_id), None)
+
+
+def create_plan(session: Session, *, account_id: uuid.UUID, title: str) -> Plan:
+    """A new plan with its creator as the first partner."""
+    name = clean_line(title)
+    if not name:
+        raise FormError({"title": "Please give your plan a name, even a simple one."})
+    if len(name) > TITLE_MAX:
+        raise FormError({"title": f"Please keep the name to {TITLE_MAX} characters."})
+    plan = Plan(title=name)
+    session.add(plan)
+    session.flush()
+    session.add(Membership(plan_id=plan.id, account_id=account_id, slot=1))
+    session.commit()
+    return plan
+
+
+def plans_of(session: Session, account_id: uuid.UUID) -> list[Plan]:
+    return list(
+        session.exec(
+            select(Plan)
+            .join(Membership, col(Membership.plan_id) == Plan.id)
+            .where(Membership.account_id == account_id)
+            .order_by(col(Plan.created_at).desc())
+        ).all()
+    )
+
+
+def summaries(session: Session, account_id: uuid.UUID) -> list[PlanSummary]:
+    """My plans, each with my partner, what waits for me and the latest version."""
+    from backend.consent.service import latest_version_numbers, waiting_counts
+
+    plans = plans_of(session, account_id)
+    ids = [p.id for p in plans]
+    waiting = waiting_counts(session, ids, account_id)
+    versions = latest_version_numbers(session, ids)
+    return [
+        PlanSummary(
+            plan=plan,
+            partner=partner_of(session, plan.id, account_id),
+            waiting_for_me=waiting.get(plan.id, 0),
+            latest_version=versions.get(plan.id),
+        )
+        for plan in plans
+    ]
+
+
+class InviteProblem(Exception):
+    """Why an invitation can't be used, in words for the person holding it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def make_invite(
+    session: Session, plan: Plan, *, account_id: uuid.UUID, days: int
+) -> str:
+    """A new invitation link token; any earlier unused one stops working."""
+    if len(partners(session, plan.id)) >= 2:
+        raise FormError({"invite": "This plan already has two partners."})
+    now = utc_now()
+    session.exec(
+        update(Invite)
+        .where(
+            col(Invite.plan_id) == plan.id,
+            col(Invite.used_at).is_(None),
+            col(Invite.revoked_at).is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    token = new_token()
+    session.add(
+        Invite(
+            plan_id=plan.id,
+            token_hash=digest(token),
+            created_by=account_id,
+            expires_at=now + timedelta(days=days),
+        )
+    )
+    session.commit()
+    return token
+
+
+def active_invite(session: Session, plan_id: uuid.UUID) -> Invite | None:
+    return session.exec(
+        select(Invite).where(
+            Invite.plan_id == plan_id,
+            col(Invite.used_at).is_(None),
+            col(Invite.revoked_at).is_(None),
+            col(Invite.expires_at) > utc_now(),
+        )
+    ).first()
+
+
+def revoke_invites(session: Session, plan: Plan) -> None:
+    session.exec(
+        update(Invite)
+        .where(col(Invite.plan_id) == plan.id, col(Invite.used_at).is_(None))
+        .values(revoked_at=utc_now())
+    )
+    session.commit()
+
+
+def _usable_invite(session: Session, token: str) -> Invite:
+    invite = session.exec(
+        select(Invite).where(Invite.token_hash == digest(token))
+    ).first()
+    if invite is None:
+        raise InviteProblem(
+            "This invitation link isn't one we know. Please ask for a new one."
+        )
+    if invite.revoked_at is not None:
+        raise InviteProblem("This invitation was withdrawn. Please ask for a new link.")
+    if invite.used_at is not None:
+        raise InviteProblem("This invitation has already been used.")
+    if invite.expires_at <= utc_now():
+        raise InviteProblem("This invitation has expired. Please ask for a new link.")
+    return invite
+
+
+def look_at_invite(
+    session: Session, token: str, account_id: uuid.UUID | None
+) -> tuple[Plan, Account | None]:
+    """Who invites whom to which plan; looking never uses the invitation up."""
+    invite = _usable_invite(session, token)
+    plan = session.get_one(Plan, invite.plan_id)
+    inviter = session.get(Account, invite.created_by) if invite.created_by else None
+    if account_id and membership(session, plan.id, account_id):
+        raise InviteProblem("You are already a partner in this plan.")
+    if len(partners(session, plan.id)) >= 2:
+        raise InviteProblem("This plan already has two partners.")
+    return plan, inviter
+
+
+def accept_invite(session: Session, token: str, *, account_id: uuid.UUID) -> Plan:
+    """Join the plan as its second partner. Only one of two racing joins can win."""
+    invite = _usable_invite(session, token)
+    if membership(session, invite.plan_id, account_id):
+        raise InviteProblem("You are already a partner in this plan.")
+    taken = {
+        m.slot
+        for m in session.exec(
+            select(Membership).where(Membership.plan_id == invite.plan_id)
+        ).all()
+    }
+    free = [slot for slot in (1, 2) if slot not in taken]
+    if not free:
+        raise InviteProblem("This plan already has two partners.")
+    now = utc_now()
+    claimed = session.exec(
+        update(Invite)
+        .where(
+            col(Invite.id) == invite.id,
+            col(Invite.used_at).is_(None),
+            col(Invite.revoked_at).is_(None),
+        )
+        .values(used_at=now, used_by=account_id)
+    )
+    if claimed.rowcount != 1:
+        session.rollback()
+        raise InviteProblem("This invitation has already been used.")
+    session.add(Membership(plan_id=invite.plan_id, account_id=account_id, slot=free[0]))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise InviteProblem("This plan already has two partners.") from None
+    return session.get_one(Plan, invite.plan_id)
+
+
+def leave_plan(session: Session, plan: Plan, *, account_id: uuid.UUID) -> bool:
+    """Leave, taking every word you wrote; returns True if the plan is now gone.
+
+    Your personal entries go, and so does each wording you wrote of a shared
+    entry; a shared entry keeps your partner's newest wording, or goes if it has
+    none. A plan left with no partners is deleted with everything in it.
+    """
+    from backend.entries.service import erase_words_of
+
+    erase_words_of(session, plan.id, account_id)
+    session.exec(
+        delete(Membership).where(
+            col(Membership.plan_id) == plan.id, col(Membership.account_id) == account_id
+        )
+    )
+    remaining = session.exec(
+        select(func.count()).where(col(Membership.plan_id) == plan.id)
+    ).one()
+    gone = remaining == 0
+    if gone:
+        session.exec(delete(Plan).where(col(Plan.id) == plan.id))
+    session.commit()
+    return gone
+
+
+def membership_view(session: Session, plan: Plan, account_id: uuid.UUID) -> dict:
+    """What the plan page needs to show about who is in it and who is invited."""
+    everyone = partners(session, plan.id)
+    return {
+        "plan": plan,
+        "me": next(a for a in everyone if a.id == account_id),
+        "partner": next((a for a in everyone if a.id != account_id), None),
+        "invite": active_invite(session, plan.id),
+    }

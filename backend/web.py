@@ -1,0 +1,87 @@
+"""Rendering: a whole page, or one named block of it for htmx."""
+
+import hashlib
+from functools import cache
+from typing import Any
+
+from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from backend.config import ROOT
+
+STATIC_DIR = ROOT / "static"
+
+
+@cache
+def _static_version(path: str) -> str:
+    try:
+        return hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
+    except OSError:
+        return "0"
+
+
+def static_url(path: str) -> str:
+    """A static file's URL, versioned by its content so browsers may cache it long."""
+    return f"/static/{path}?v={_static_version(path)}"
+
+
+def path_for(request: Request, name: str, **params: Any) -> str:
+    """A route's path, never an absolute URL: links must not trust the Host header."""
+    return str(request.app.url_path_for(name, **{k: str(v) for k, v in params.items()}))
+
+
+def _request_globals(request: Request) -> dict[str, Any]:
+    state = request.state
+    return {
+        "url_for": lambda name, **params: path_for(request, name, **params),
+        "account": getattr(state, "account", None),
+        "csrf_token": getattr(state, "csrf_token", ""),
+        "settings": request.app.state.settings,
+        "static_url": static_url,
+    }
+
+
+templates = Jinja2Blocks(
+    directory=str(ROOT / "templates"), context_processors=[_request_globals]
+)
+
+
+def is_fragment(request: Request) -> bool:
+    """True for htmx requests that swap part of a page (not history restores)."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+        and headers.get("HX-Boosted") != "true"
+    )
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    blocks: list[str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """Render a page, or only `block` (plus out-of-band `blocks`) for htmx."""
+    kwargs: dict[str, Any] = {}
+    if is_fragment(request):
+        if blocks:
+            kwargs["block_names"] = [block, *blocks] if block else blocks
+        elif block:
+            kwargs["block_name"] = block
+    response: HTMLResponse = templates.TemplateResponse(
+        request, template, context or {}, status_code=status, **kwargs
+    )
+    response.headers.append("Vary", "HX-Request")
+    return response
+
+
+def redirect(request: Request, url: str) -> Response:
+    """After a successful form post: 303 for plain forms, HX-Redirect for htmx."""
+    if is_fragment(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)

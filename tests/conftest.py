@@ -1,0 +1,109 @@
+"""Fixtures: settings -> engine -> app -> clients, on SQLite and on PostgreSQL.
+
+Every database test runs once per backend. PostgreSQL needs
+MUTUAL_TEST_POSTGRES_URL; without it those tests skip, except in CI (CI=true),
+where a skip would hide a failure and so fails instead.
+"""
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlmodel import Session, SQLModel
+
+import backend.models  # noqa: F401  (registers every table)
+from backend.config import Settings
+from backend.db import make_engine, new_session
+from backend.main import create_app
+from backend.migrate import upgrade
+from tests.helpers import Client
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+POSTGRES_URL = os.environ.get("MUTUAL_TEST_POSTGRES_URL")
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("MUTUAL_SECRET_KEY", TEST_SECRET)
+
+
+def skip_or_fail(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this must run here)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_database(worker_id: str) -> Iterator[str]:
+    """One migrated database per xdist worker, made fresh for the run."""
+    if not POSTGRES_URL:
+        skip_or_fail("MUTUAL_TEST_POSTGRES_URL is not set")
+    base = make_url(POSTGRES_URL)
+    name = re.sub(r"\W", "_", f"{base.database or 'mutual_test'}_{worker_id}")
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "postgres":
+        return request.getfixturevalue("postgres_database")
+    return f"sqlite:///{tmp_path / 'mutual.db'}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    if engine.dialect.name == "sqlite":
+        SQLModel.metadata.create_all(engine)
+    yield engine
+    if engine.dialect.name == "postgresql":
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(
+        database_url=db_url,
+        secret_key=TEST_SECRET,
+        base_url="http://testserver",
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        argon2_parallelism=1,
+        rate_limits=False,
+        _env_file=None,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine):
+    return create_app(settings, engine=engine)
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with new_session(engine, write=True) as session:
+        yield session
+
+
+@pytest.fixture
+def client(app) -> Client:
+    return Client(app)
+
+
+@pytest.fixture
+def make_client(app):
+    return lambda: Client(app)

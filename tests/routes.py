@@ -1,0 +1,33 @@
+"""Every route of the app, walked from the app itself so new ones are never missed."""
+
+from fastapi.routing import APIRoute
+
+PUBLIC = {
+    "never",
+    "healthz",
+    "home",
+    "auth.signup",
+    "signup",
+    "auth.login",
+    "login",
+    "plans.invite_page",
+    "auth.logout",
+}
+
+
+def all_routes(app) -> list[APIRoute]:
+    def walk(routes):
+        for route in routes:
+            if hasattr(route, "original_router"):
+                yield from walk(route.original_router.routes)
+            elif isinstance(route, APIRoute):
+                yield route
+
+    return list(walk(app.routes))
+
+
+def fill(path: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        path = path.replace("{" + name + "}", value)
+    assert "{" not in path, f"no test value for a parameter of {path}"
+    return path

@@ -1,0 +1,130 @@
+"""The database is opened safely, and the schema matches its migrations."""
+
+import threading
+import time
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from backend.db import make_engine, new_session
+from backend.migrate import downgrade, upgrade
+from backend.models import Account
+
+
+def test_sqlite_pragmas_on_every_connection(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    for _ in range(2):
+        with engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            values = {
+                name: raw.execute(f"PRAGMA {name}").fetchone()[0]
+                for name in (
+                    "journal_mode",
+                    "synchronous",
+                    "foreign_keys",
+                    "busy_timeout",
+                    "secure_delete",
+                    "trusted_schema",
+                )
+            }
+            conn.invalidate()  # the next round gets a brand-new connection
+        assert values == {
+            "journal_mode": "wal",
+            "synchronous": 2,
+            "foreign_keys": 1,
+            "busy_timeout": 5000,
+            "secure_delete": 1,
+            "trusted_schema": 0,
+        }
+
+
+def test_sqlite_writers_queue_instead_of_failing(tmp_path):
+    """Sixteen writers that each read then write all succeed, one at a time."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    SQLModel.metadata.create_all(engine)
+    errors: list[BaseException] = []
+    active = 0
+    most_active = 0
+    lock = threading.Lock()
+
+    def writer(n: int) -> None:
+        nonlocal active, most_active
+        try:
+            with new_session(engine, write=True) as session:
+                session.exec(text("SELECT count(*) FROM account"))
+                with lock:
+                    active += 1
+                    most_active = max(most_active, active)
+                time.sleep(0.005)
+                session.add(
+                    Account(email=f"w{n}@x.org", display_name="w", password_hash="x")
+                )
+                with lock:
+                    active -= 1
+                session.commit()
+        except BaseException as error:  # collected for the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert most_active == 1
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM account")).scalar() == 16
+
+
+def test_write_lock_is_released_when_a_write_session_closes_without_commit(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    SQLModel.metadata.create_all(engine)
+    with new_session(engine, write=True) as session:
+        session.exec(text("SELECT 1"))
+    with new_session(engine, write=True) as session:
+        session.add(Account(email="a@x.org", display_name="a", password_hash="x"))
+        session.commit()
+
+
+def _drift(url: str) -> list:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, SQLModel.metadata)
+    engine.dispose()
+    return diff
+
+
+def test_migrations_match_models_sqlite(tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    upgrade(url)
+    assert _drift(url) == []
+    downgrade(url, "base")
+    upgrade(url)
+    assert _drift(url) == []
+
+
+def test_migrations_match_models_postgres(request):
+    url = request.getfixturevalue("postgres_database")
+    assert _drift(url) == []
+
+
+def test_postgres_is_durable(request):
+    engine = make_engine(request.getfixturevalue("postgres_database"))
+    with engine.connect() as conn:
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            assert conn.execute(text(f"SHOW {setting}")).scalar() == "on"
+    engine.dispose()
+
+
+@pytest.mark.parametrize("bad", ["changethis", "short"])
+def test_weak_secret_keys_are_refused(bad):
+    from pydantic import ValidationError
+
+    from backend.config import Settings
+
+    with pytest.raises(ValidationError):
+        Settings(secret_key=bad, _env_file=None)

@@ -1,0 +1,61 @@
+"""The front door, the promises page and the health check."""
+
+from tests.helpers import soup
+
+
+def test_home_signed_out_says_what_mutual_is(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.html["lang"] == "en"
+    assert "A plan the two of you make together" in page.h1.text
+    assert page.find("a", string="Start a plan")["href"] == "/signup"
+
+
+def test_every_footer_links_the_promises(client):
+    for path in ("/", "/login", "/signup", "/never"):
+        footer = soup(client.get(path)).find("footer")
+        assert footer.find("a", href="/never"), path
+
+
+def test_never_page_names_what_mutual_never_does(client):
+    text = soup(client.get("/never")).get_text(" ")
+    for promise in ("No scores", "No alerts", "No tracking", "Only the two of you"):
+        assert promise in text
+
+
+def test_healthz_reports_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "reachable"}
+
+
+def test_healthz_reports_unreachable_database(client, app, engine):
+    engine.dispose()
+    app.state.engine = type(engine)  # not an engine at all: every connect fails
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
+
+
+def test_unknown_page_is_a_calm_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert soup(response).h1.text == "Not found"
+
+
+def test_404_fragment_for_htmx_is_only_the_message(client):
+    response = client.get("/no/such/page", headers={"HX-Request": "true"})
+    assert response.status_code == 404
+    assert "<html" not in response.text
+    assert 'id="message"' in response.text
+    assert "HX-Request" in response.headers["vary"]
+
+
+def test_static_files_are_cached_and_versioned(client):
+    page = soup(client.get("/"))
+    css = page.find("link", rel="stylesheet")["href"]
+    assert css.startswith("/static/css/app.css?v=")
+    response = client.get(css)
+    assert response.status_code == 200
+    assert "immutable" in response.headers["cache-control"]
