@@ -8,10 +8,12 @@ from backend.config import Settings
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from backend.logs import install_log_filters
     from backend.main import create_app
 
     if settings.is_sqlite and args.workers != 1:
         return 2
+    install_log_filters()
     uvicorn.run(
         create_app(settings),
         host=args.host,

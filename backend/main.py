@@ -13,16 +13,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backend import pages
+from backend.auth import reset_routes
 from backend.auth import routes as auth_routes
 from backend.auth.handlers import install_auth_handlers
 from backend.auth.middleware import VisitorCookiesMiddleware
 from backend.auth.passwords import Hasher
 from backend.config import ROOT, Settings
+from backend.consent import routes as consent_routes
 from backend.db import make_engine
 from backend.deps import identify_visitor
+from backend.entries import routes as entry_routes
 from backend.errors import error_page, install_error_handlers
 from backend.headers import SecurityHeadersMiddleware, apply_security_headers
 from backend.limits import BodyLimitMiddleware
+from backend.live import routes as live_routes
+from backend.live.broker import Broker
 from backend.plans import routes as plan_routes
 
 log = logging.getLogger("mutual")
@@ -78,6 +83,7 @@ def create_app(
     app.state.settings = settings
     app.state.secret = settings.resolved_secret()
     app.state.hasher = Hasher(settings)
+    app.state.broker = Broker()
     if engine is not None:
         app.state.engine = engine
 
@@ -111,5 +117,9 @@ def create_app(
     app.mount("/static", CachedStatic(directory=ROOT / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(auth_routes.router)
+    app.include_router(reset_routes.router)
     app.include_router(plan_routes.router)
+    app.include_router(entry_routes.router)
+    app.include_router(consent_routes.router)
+    app.include_router(live_routes.router)
     return app

@@ -140,6 +140,7 @@ class Entry(SQLModel, table=True):
     text: str
     version: int = 1
     updated_at: datetime = Field(default_factory=utc_now)
+    updated_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
     is_draft: bool = Field(
         default=False, sa_column_kwargs={"server_default": sa.false()}
     )

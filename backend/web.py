@@ -1,6 +1,7 @@
 """Rendering: a whole page, or one named block of it for htmx."""
 
 import hashlib
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -42,9 +43,32 @@ def _request_globals(request: Request) -> dict[str, Any]:
     }
 
 
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """'just now', '5 minutes ago', '3 days ago', or a date for older moments."""
+    if moment is None:
+        return ""
+    seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = seconds // size
+            if unit == "day" and count > 6:
+                return moment.strftime("%-d %b %Y")
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
+def exact(moment: datetime | None) -> str:
+    return moment.strftime("%-d %B %Y, %H:%M UTC") if moment else ""
+
+
 templates = Jinja2Blocks(
     directory=str(ROOT / "templates"), context_processors=[_request_globals]
 )
+templates.env.filters["ago"] = ago
+templates.env.filters["exact"] = exact
+templates.env.filters["fromiso"] = datetime.fromisoformat
 
 
 def is_fragment(request: Request) -> bool:

@@ -7,7 +7,11 @@ where a skip would hide a failure and so fails instead.
 
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
@@ -55,10 +59,16 @@ def postgres_database(worker_id: str) -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     if request.param == "postgres":
-        return request.getfixturevalue("postgres_database")
-    return f"sqlite:///{tmp_path / 'mutual.db'}"
+        yield request.getfixturevalue("postgres_database")
+        return
+    # a memory-backed folder when there is one: the same SQLite, fsyncs for free
+    shm = Path("/dev/shm")  # noqa: S108  (a private mkdtemp inside it)
+    folder = Path(tempfile.mkdtemp(dir=shm)) if shm.is_dir() else tmp_path
+    yield f"sqlite:///{folder / 'mutual.db'}"
+    if folder != tmp_path:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -107,3 +117,20 @@ def client(app) -> Client:
 @pytest.fixture
 def make_client(app):
     return lambda: Client(app)
+
+
+@pytest.fixture
+def partners(client, make_client):
+    """Sam made a plan and Alex joined it: two signed-in browsers."""
+    from tests.helpers import soup
+
+    sam = client.sign_up("Sam")
+    plan_path = sam.post_form("/plans", {"title": "Us"}).headers["location"]
+    link = soup(sam.post_form(f"{plan_path}/invite")).find("input", id="invite-link")
+    alex = make_client().sign_up("Alex")
+    assert (
+        alex.post_form(f"/invite/{link['value'].rsplit('/', 1)[1]}").status_code == 303
+    )
+    return SimpleNamespace(
+        sam=sam, alex=alex, path=plan_path, plan_id=plan_path.rsplit("/", 1)[1]
+    )

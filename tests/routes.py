@@ -10,8 +10,12 @@ PUBLIC = {
     "signup",
     "auth.login",
     "login",
-    "plans.invite_page",
     "auth.logout",
+    "auth.forgot",
+    "forgot",
+    "auth.reset",
+    "reset_password",
+    "plans.invite_page",
 }
 
 

@@ -38,7 +38,9 @@ def install_auth_handlers(app: FastAPI) -> None:
         visitor: Visitor = request.state.visitor
         form = getattr(request.state, "form", None)
         settings = request.app.state.settings
-        if visitor.expired_account_id is None or form is None:
+        # paths that carry a secret token are never stored
+        tokened = request.url.path.startswith(("/reset/", "/invite/"))
+        if visitor.expired_account_id is None or form is None or tokened:
             return redirect(request, _login_url("/", expired=True))
         fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
 

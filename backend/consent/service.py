@@ -1,17 +1,289 @@
-"""Consent: a partner's yes to one exact version of an entry."""
+"""Consent: a partner's yes to one exact version of an entry.
+
+An entry is agreed iff every partner of a two-partner plan has a standing
+(not withdrawn) consent to its current version (invariant 2). Whenever the set
+of agreed entries or their wordings changes, a new numbered plan version is
+saved with a snapshot of the agreed plan.
+"""
 
 import uuid
+from collections import defaultdict
 
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
-from backend.models import Consent, Entry, Membership, PlanVersion
+from backend.db import utc_now
+from backend.errors import Conflict, NotFound
+from backend.models import (
+    Account,
+    Consent,
+    Entry,
+    EntryLink,
+    Flag,
+    Membership,
+    Plan,
+    PlanVersion,
+)
+from backend.text import clean_text
+
+NOTE_MAX = 1000
+
+
+class StaleConsent(Conflict):
+    """The wording changed between reading it and saying yes to it."""
+
+    def __init__(self, entry: Entry) -> None:
+        super().__init__(
+            "This was changed just now, so your yes was not recorded. "
+            "Please read the new wording."
+        )
+        self.entry = entry
+
+
+def record_consent(session: Session, entry: Entry, account_id: uuid.UUID) -> Consent:
+    """A standing yes from `account_id` to the entry's current version."""
+    consent = session.exec(
+        select(Consent).where(
+            Consent.entry_id == entry.id,
+            Consent.account_id == account_id,
+            Consent.version == entry.version,
+        )
+    ).first()
+    if consent is None:
+        consent = Consent(
+            entry_id=entry.id, account_id=account_id, version=entry.version
+        )
+    elif consent.withdrawn_at is not None:
+        consent.withdrawn_at = None
+        consent.withdraw_note = None
+        consent.given_at = utc_now()
+    session.add(consent)
+    session.flush()
+    return consent
+
+
+def agree(
+    session: Session, plan: Plan, entry: Entry, *, account_id: uuid.UUID, version: int
+) -> Entry:
+    """Agree to (or acknowledge) exactly the wording the person was shown."""
+    if entry.deleted_at is not None or entry.is_draft:
+        raise NotFound
+    if version != entry.version:
+        raise StaleConsent(entry)
+    record_consent(session, entry, account_id)
+    refresh_plan_version(session, plan)
+    session.commit()
+    return entry
+
+
+def withdraw(
+    session: Session, plan: Plan, entry: Entry, *, account_id: uuid.UUID, note: str
+) -> Entry:
+    """Take back a yes, at any time, with an optional note; the entry re-opens."""
+    consent = session.exec(
+        select(Consent).where(
+            Consent.entry_id == entry.id,
+            Consent.account_id == account_id,
+            Consent.version == entry.version,
+            col(Consent.withdrawn_at).is_(None),
+        )
+    ).first()
+    if consent is not None:
+        consent.withdrawn_at = utc_now()
+        consent.withdraw_note = clean_text(note).strip()[:NOTE_MAX] or None
+        session.add(consent)
+        refresh_plan_version(session, plan)
+        session.commit()
+    return entry
+
+
+def partner_ids(session: Session, plan_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(
+        session.exec(
+            select(Membership.account_id)
+            .where(Membership.plan_id == plan_id)
+            .order_by(col(Membership.slot))
+        ).all()
+    )
+
+
+def standing_consents(
+    session: Session, entry_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Consent]]:
+    """Every consent not withdrawn, by entry, any version (newest first)."""
+    found: dict[uuid.UUID, list[Consent]] = defaultdict(list)
+    if not entry_ids:
+        return found
+    rows = session.exec(
+        select(Consent)
+        .where(
+            col(Consent.entry_id).in_(entry_ids), col(Consent.withdrawn_at).is_(None)
+        )
+        .order_by(col(Consent.version).desc())
+    ).all()
+    for consent in rows:
+        found[consent.entry_id].append(consent)
+    return found
+
+
+def is_agreed(entry: Entry, consents: list[Consent], partners: list[uuid.UUID]) -> bool:
+    if len(partners) != 2 or entry.deleted_at is not None or entry.is_draft:
+        return False
+    current = {c.account_id for c in consents if c.version == entry.version}
+    return all(p in current for p in partners)
+
+
+def agreed_entries(
+    session: Session, plan_id: uuid.UUID
+) -> list[tuple[Entry, list[Consent]]]:
+    partners = partner_ids(session, plan_id)
+    entries = list(
+        session.exec(
+            select(Entry)
+            .where(
+                Entry.plan_id == plan_id,
+                col(Entry.deleted_at).is_(None),
+                col(Entry.is_draft).is_(False),
+            )
+            .order_by(col(Entry.created_at), col(Entry.id))
+        ).all()
+    )
+    consents = standing_consents(session, [e.id for e in entries])
+    return [
+        (e, consents[e.id]) for e in entries if is_agreed(e, consents[e.id], partners)
+    ]
+
+
+def build_snapshot(
+    session: Session,
+    plan: Plan,
+    items: list[tuple[Entry, list[Consent]]],
+    *,
+    agreed: bool = True,
+) -> dict:
+    """The agreed plan as plain data: wordings, authors and consent times."""
+    names = _names(session, plan.id)
+    firsts = {e.id: e.created_by for e, _ in items}
+    ids = [e.id for e, _ in items]
+    answers: dict[uuid.UUID, list[str]] = defaultdict(list)
+    if ids:
+        for link in session.exec(
+            select(EntryLink).where(col(EntryLink.response_id).in_(ids))
+        ).all():
+            if link.target_id in firsts:
+                answers[link.response_id].append(str(link.target_id))
+    members = session.exec(
+        select(Membership)
+        .where(Membership.plan_id == plan.id)
+        .order_by(col(Membership.slot))
+    ).all()
+    return {
+        "plan": {"id": str(plan.id), "title": plan.title},
+        "partners": [
+            {
+                "id": str(m.account_id),
+                "name": names.get(m.account_id, ""),
+                "slot": m.slot,
+            }
+            for m in members
+        ],
+        "entries": [
+            {
+                "id": str(e.id),
+                "section": e.section,
+                "owner_id": str(e.owner_id) if e.owner_id else None,
+                "text": e.text,
+                "version": e.version,
+                "author_id": str(e.updated_by) if e.updated_by else None,
+                "author_name": names.get(e.updated_by, "a former partner")
+                if e.updated_by
+                else "a former partner",
+                "first_author_name": names.get(firsts[e.id], "a former partner")
+                if firsts[e.id]
+                else "a former partner",
+                "written_at": e.updated_at.isoformat(),
+                "agreed": agreed,
+                "consents": [
+                    {
+                        "account_id": str(c.account_id),
+                        "name": names.get(c.account_id, ""),
+                        "at": c.given_at.isoformat(),
+                    }
+                    for c in sorted(consents, key=lambda c: c.given_at)
+                    if c.version == e.version
+                ],
+                "answers": answers.get(e.id, []),
+            }
+            for e, consents in items
+        ],
+    }
+
+
+def _names(session: Session, plan_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    rows = session.exec(
+        select(Account.id, Account.display_name)
+        .join(Membership, col(Membership.account_id) == Account.id)
+        .where(Membership.plan_id == plan_id)
+    ).all()
+    return dict(rows)
+
+
+def signature(snapshot: dict) -> list[tuple[str, int]]:
+    return sorted((e["id"], e["version"]) for e in snapshot["entries"])
+
+
+def latest_version(session: Session, plan_id: uuid.UUID) -> PlanVersion | None:
+    return session.exec(
+        select(PlanVersion)
+        .where(PlanVersion.plan_id == plan_id)
+        .order_by(col(PlanVersion.number).desc())
+    ).first()
+
+
+def refresh_plan_version(session: Session, plan: Plan) -> PlanVersion | None:
+    """Save version N+1 if the agreed set (entries or wordings) changed."""
+    session.flush()
+    snapshot = build_snapshot(session, plan, agreed_entries(session, plan.id))
+    latest = latest_version(session, plan.id)
+    before = signature(latest.snapshot) if latest else []
+    if signature(snapshot) == before:
+        return None
+    summary = _summary(latest.snapshot if latest else None, snapshot)
+    version = PlanVersion(
+        plan_id=plan.id,
+        number=(latest.number + 1) if latest else 1,
+        snapshot=snapshot,
+        summary=summary,
+    )
+    snapshot["version"] = version.number
+    snapshot["created_at"] = version.created_at.isoformat()
+    session.add(version)
+    session.flush()
+    return version
+
+
+def _summary(old: dict | None, new: dict) -> str:
+    before = {e["id"]: e["version"] for e in (old or {"entries": []})["entries"]}
+    after = {e["id"]: e["version"] for e in new["entries"]}
+    added = len(after.keys() - before.keys())
+    removed = len(before.keys() - after.keys())
+    changed = sum(1 for k in after.keys() & before.keys() if after[k] != before[k])
+    parts = [
+        f"{n} {word}"
+        for n, word in (
+            (added, "added"),
+            (changed, "changed"),
+            (removed, "no longer agreed"),
+        )
+        if n
+    ]
+    return ", ".join(parts) or "no change"
 
 
 def waiting_counts(
     session: Session, plan_ids: list[uuid.UUID], account_id: uuid.UUID
 ) -> dict[uuid.UUID, int]:
-    """Per plan: live, shared-with-me entries whose current wording I haven't agreed to.
+    """Per plan: live entries shared with me whose current wording I haven't agreed to.
 
     Only plans with two partners count: with one, there is no one to agree with yet.
     """
@@ -54,3 +326,82 @@ def latest_version_numbers(
         .group_by(col(PlanVersion.plan_id))
     ).all()
     return dict(rows)
+
+
+def open_flags(session: Session, entry_ids: list[uuid.UUID]) -> dict[uuid.UUID, Flag]:
+    if not entry_ids:
+        return {}
+    rows = session.exec(
+        select(Flag).where(
+            col(Flag.entry_id).in_(entry_ids), col(Flag.cleared_at).is_(None)
+        )
+    ).all()
+    return {flag.entry_id: flag for flag in rows}
+
+
+def raise_flag(
+    session: Session, entry: Entry, *, account_id: uuid.UUID, note: str
+) -> Flag:
+    """A "let's talk about this" flag: shown to both until either clears it."""
+    flag = open_flags(session, [entry.id]).get(entry.id)
+    if flag is None:
+        flag = Flag(
+            entry_id=entry.id,
+            raised_by=account_id,
+            note=clean_text(note).strip()[:NOTE_MAX] or None,
+        )
+        session.add(flag)
+        session.commit()
+    return flag
+
+
+def clear_flag(session: Session, entry: Entry, *, account_id: uuid.UUID) -> None:
+    flag = open_flags(session, [entry.id]).get(entry.id)
+    if flag is not None:
+        flag.cleared_at = utc_now()
+        flag.cleared_by = account_id
+        session.add(flag)
+        session.commit()
+
+
+def versions(session: Session, plan_id: uuid.UUID) -> list[PlanVersion]:
+    return list(
+        session.exec(
+            select(PlanVersion)
+            .where(PlanVersion.plan_id == plan_id)
+            .order_by(col(PlanVersion.number).desc())
+        ).all()
+    )
+
+
+def version(
+    session: Session, plan_id: uuid.UUID, number: int | None
+) -> PlanVersion | None:
+    """Version `number`, or the newest; None if there is none (NotFound if asked)."""
+    if number is None:
+        return latest_version(session, plan_id)
+    found = session.exec(
+        select(PlanVersion).where(
+            PlanVersion.plan_id == plan_id, PlanVersion.number == number
+        )
+    ).first()
+    if found is None:
+        raise NotFound
+    return found
+
+
+def compare(old: dict, new: dict) -> dict[str, list]:
+    """Entries added, removed and changed between two snapshots."""
+    before = {e["id"]: e for e in old["entries"]}
+    after = {e["id"]: e for e in new["entries"]}
+    from backend.entries.diff import word_diff
+
+    return {
+        "added": [after[i] for i in after if i not in before],
+        "removed": [before[i] for i in before if i not in after],
+        "changed": [
+            (before[i], after[i], word_diff(before[i]["text"], after[i]["text"]))
+            for i in after
+            if i in before and before[i]["version"] != after[i]["version"]
+        ],
+    }

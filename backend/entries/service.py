@@ -1,19 +1,283 @@
-"""Entries and their append-only revisions: who wrote which wording, and when."""
+"""Entries and their append-only revisions: who wrote which wording, and when.
+
+Writing a wording records its writer's consent to it (invariant 2). Every edit
+names the version it was based on; a stale base is refused, never merged
+silently (invariant 4). Revisions are only ever added, except when their
+author takes back their words (invariant 5).
+"""
 
 import uuid
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from backend.consent.service import record_consent, refresh_plan_version
+from backend.db import utc_now
+from backend.entries.sections import BY_KEY, RESPONSES
+from backend.errors import Conflict, FormError, NotFound
 from backend.models import (
     Consent,
     Debrief,
     DebriefAnswer,
     Entry,
+    EntryLink,
     Flag,
     Note,
+    Plan,
+    PlanVersion,
     Revision,
 )
+from backend.text import clean_text
+
+MAX_LENGTH = 4000
+
+
+class StaleEdit(Conflict):
+    """Someone saved a newer wording since this edit began."""
+
+    def __init__(self, entry: Entry, attempted: str) -> None:
+        super().__init__("This entry was changed while you were writing.")
+        self.entry = entry
+        self.attempted = attempted
+
+
+def checked_text(raw: str) -> str:
+    """Cleaned entry text, or FormError (the editor keeps what was typed)."""
+    text = clean_text(raw).strip("\n ")
+    if not text.strip():
+        raise FormError({"text": "There is nothing written here yet."})
+    if len(text) > MAX_LENGTH:
+        raise FormError(
+            {
+                "text": f"Please keep this to {MAX_LENGTH:,} characters; "
+                f"it is {len(text):,} now."
+            }
+        )
+    return text
+
+
+def visible(entry: Entry, viewer_id: uuid.UUID) -> bool:
+    """A private draft is its owner's alone (invariant 8)."""
+    return not entry.is_draft or entry.owner_id == viewer_id
+
+
+def get_entry(
+    session: Session,
+    plan: Plan,
+    entry_id: str | uuid.UUID,
+    viewer_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+) -> Entry:
+    """An entry of this plan that the viewer may see; NotFound otherwise."""
+    try:
+        key = entry_id if isinstance(entry_id, uuid.UUID) else uuid.UUID(entry_id)
+    except ValueError:
+        raise NotFound from None
+    query = select(Entry).where(Entry.id == key, Entry.plan_id == plan.id)
+    if for_update:
+        query = query.with_for_update()
+    entry = session.exec(query).first()
+    if entry is None or not visible(entry, viewer_id):
+        raise NotFound
+    return entry
+
+
+def may_change(entry: Entry, account_id: uuid.UUID) -> bool:
+    """Only the owner changes a personal entry; either partner a shared one."""
+    return entry.owner_id is None or entry.owner_id == account_id
+
+
+def _require_change(entry: Entry, account_id: uuid.UUID) -> None:
+    if not may_change(entry, account_id):
+        raise FormError({"form": "Only the person who wrote this can change it."})
+
+
+def add_entry(
+    session: Session,
+    plan: Plan,
+    *,
+    author_id: uuid.UUID,
+    section: str,
+    text: str,
+    draft: bool = False,
+    debrief_id: uuid.UUID | None = None,
+) -> Entry:
+    """A new entry: personal sections belong to their writer; drafts are personal."""
+    spec = BY_KEY.get(section)
+    if spec is None:
+        raise NotFound
+    wording = checked_text(text)
+    entry = Entry(
+        plan_id=plan.id,
+        section=section,
+        owner_id=author_id if spec.personal else None,
+        created_by=author_id,
+        updated_by=author_id,
+        text=wording,
+        is_draft=draft and spec.personal,
+    )
+    session.add(entry)
+    session.flush()
+    session.add(
+        Revision(
+            entry_id=entry.id,
+            version=1,
+            text=wording,
+            author_id=author_id,
+            debrief_id=debrief_id,
+        )
+    )
+    record_consent(session, entry, author_id)
+    refresh_plan_version(session, plan)
+    session.commit()
+    return entry
+
+
+def edit_entry(
+    session: Session,
+    plan: Plan,
+    entry_id: str,
+    *,
+    author_id: uuid.UUID,
+    base_version: int,
+    text: str,
+    debrief_id: uuid.UUID | None = None,
+) -> Entry:
+    """A new wording, based on `base_version`; StaleEdit if that is not current."""
+    entry = get_entry(session, plan, entry_id, author_id, for_update=True)
+    _require_change(entry, author_id)
+    if entry.deleted_at is not None:
+        raise FormError({"form": "This entry was removed. Restore it to change it."})
+    try:
+        wording = checked_text(text)
+    except FormError:
+        raise
+    if base_version != entry.version:
+        raise StaleEdit(entry, clean_text(text))
+    if wording == entry.text:
+        return entry
+    entry.version += 1
+    entry.text = wording
+    entry.updated_at = utc_now()
+    entry.updated_by = author_id
+    session.add(entry)
+    session.add(
+        Revision(
+            entry_id=entry.id,
+            version=entry.version,
+            text=wording,
+            author_id=author_id,
+            debrief_id=debrief_id,
+        )
+    )
+    record_consent(session, entry, author_id)
+    refresh_plan_version(session, plan)
+    session.commit()
+    return entry
+
+
+def delete_entry(
+    session: Session, plan: Plan, entry_id: str, *, account_id: uuid.UUID
+) -> Entry:
+    """Soft delete: it goes to the removed list, from which it can come back."""
+    entry = get_entry(session, plan, entry_id, account_id, for_update=True)
+    _require_change(entry, account_id)
+    if entry.deleted_at is None:
+        entry.deleted_at = utc_now()
+        entry.deleted_by = account_id
+        session.add(entry)
+        refresh_plan_version(session, plan)
+        session.commit()
+    return entry
+
+
+def restore_entry(
+    session: Session, plan: Plan, entry_id: str, *, account_id: uuid.UUID
+) -> Entry:
+    entry = get_entry(session, plan, entry_id, account_id, for_update=True)
+    _require_change(entry, account_id)
+    if entry.deleted_at is not None:
+        entry.deleted_at = None
+        entry.deleted_by = None
+        session.add(entry)
+        refresh_plan_version(session, plan)
+        session.commit()
+    return entry
+
+
+def share_draft(
+    session: Session, plan: Plan, entry_id: str, *, account_id: uuid.UUID
+) -> Entry:
+    """The owner shows a private draft to their partner."""
+    entry = get_entry(session, plan, entry_id, account_id, for_update=True)
+    _require_change(entry, account_id)
+    if entry.is_draft:
+        entry.is_draft = False
+        entry.updated_at = utc_now()
+        session.add(entry)
+        refresh_plan_version(session, plan)
+        session.commit()
+    return entry
+
+
+def revisions(session: Session, entry: Entry) -> list[Revision]:
+    return list(
+        session.exec(
+            select(Revision)
+            .where(Revision.entry_id == entry.id)
+            .order_by(col(Revision.version))
+        ).all()
+    )
+
+
+def link_response(
+    session: Session,
+    plan: Plan,
+    response_id: str,
+    *,
+    target_id: str,
+    account_id: uuid.UUID,
+) -> EntryLink:
+    """Say that a response answers a personal entry (a hot button, a reaction)."""
+    response = get_entry(session, plan, response_id, account_id)
+    target = get_entry(session, plan, target_id, account_id)
+    if response.section != RESPONSES or target.owner_id is None or target.is_draft:
+        raise FormError({"target": "A response can answer a partner's own entry."})
+    existing = session.exec(
+        select(EntryLink).where(
+            EntryLink.response_id == response.id, EntryLink.target_id == target.id
+        )
+    ).first()
+    if existing:
+        return existing
+    link = EntryLink(
+        plan_id=plan.id,
+        response_id=response.id,
+        target_id=target.id,
+        created_by=account_id,
+    )
+    session.add(link)
+    session.commit()
+    return link
+
+
+def unlink_response(
+    session: Session,
+    plan: Plan,
+    response_id: str,
+    *,
+    target_id: str,
+    account_id: uuid.UUID,
+) -> None:
+    response = get_entry(session, plan, response_id, account_id)
+    session.exec(
+        delete(EntryLink).where(
+            col(EntryLink.response_id) == response.id,
+            col(EntryLink.target_id) == uuid.UUID(target_id),
+        )
+    )
+    session.commit()
 
 
 def erase_words_of(session: Session, plan_id: uuid.UUID, account_id: uuid.UUID) -> None:
@@ -28,21 +292,16 @@ def erase_words_of(session: Session, plan_id: uuid.UUID, account_id: uuid.UUID) 
             col(Entry.plan_id) == plan_id, col(Entry.owner_id) == account_id
         )
     )
-    session.exec(
-        delete(Revision).where(
-            col(Revision.entry_id).in_(entry_ids), col(Revision.author_id) == account_id
+    for table, column in (
+        (Revision, Revision.author_id),
+        (Consent, Consent.account_id),
+        (Flag, Flag.raised_by),
+    ):
+        session.exec(
+            delete(table).where(
+                col(table.entry_id).in_(entry_ids), col(column) == account_id
+            )
         )
-    )
-    session.exec(
-        delete(Consent).where(
-            col(Consent.entry_id).in_(entry_ids), col(Consent.account_id) == account_id
-        )
-    )
-    session.exec(
-        delete(Flag).where(
-            col(Flag.entry_id).in_(entry_ids), col(Flag.raised_by) == account_id
-        )
-    )
     session.exec(
         delete(Note).where(
             col(Note.plan_id) == plan_id, col(Note.author_id) == account_id
@@ -56,25 +315,46 @@ def erase_words_of(session: Session, plan_id: uuid.UUID, account_id: uuid.UUID) 
         )
     )
     for entry in session.exec(select(Entry).where(Entry.plan_id == plan_id)).all():
-        newest = session.exec(
-            select(Revision)
-            .where(Revision.entry_id == entry.id)
-            .order_by(col(Revision.version).desc())
-        ).first()
-        if newest is None:
-            session.delete(entry)
-        elif newest.version != entry.version or newest.text != entry.text:
-            # the wording shown is now one the partner wrote; a new version number
-            # makes sure no earlier consent counts for it
-            entry.version = max(entry.version, newest.version) + 1
-            entry.text = newest.text
-            session.add(
-                Revision(
-                    entry_id=entry.id,
-                    version=entry.version,
-                    text=newest.text,
-                    author_id=newest.author_id,
-                )
-            )
-            session.add(entry)
+        _fall_back(session, entry)
+    _scrub_snapshots(session, plan_id, str(account_id))
     session.flush()
+
+
+def _scrub_snapshots(session: Session, plan_id: uuid.UUID, account_id: str) -> None:
+    """Old versions of the agreed plan lose the words the person wrote, too."""
+    for version in session.exec(
+        select(PlanVersion).where(PlanVersion.plan_id == plan_id)
+    ).all():
+        snapshot = dict(version.snapshot)
+        snapshot["entries"] = [
+            e
+            for e in snapshot["entries"]
+            if e.get("owner_id") != account_id and e.get("author_id") != account_id
+        ]
+        version.snapshot = snapshot
+        session.add(version)
+
+
+def _fall_back(session: Session, entry: Entry) -> None:
+    newest = session.exec(
+        select(Revision)
+        .where(Revision.entry_id == entry.id)
+        .order_by(col(Revision.version).desc())
+    ).first()
+    if newest is None:
+        session.delete(entry)
+    elif newest.version != entry.version or newest.text != entry.text:
+        # the wording shown is now one the partner wrote; a new version number
+        # makes sure no earlier consent counts for it
+        entry.version = max(entry.version, newest.version) + 1
+        entry.text = newest.text
+        entry.updated_by = newest.author_id
+        session.add(
+            Revision(
+                entry_id=entry.id,
+                version=entry.version,
+                text=newest.text,
+                author_id=newest.author_id,
+            )
+        )
+        session.add(entry)

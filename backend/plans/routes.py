@@ -1,13 +1,17 @@
 """My plans, a plan's membership, invitations and leaving."""
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from backend.deps import CurrentAccount, MemberPlan, SessionDep, SettingsDep, VisitorDep
+from backend.entries.routes import plan_context
 from backend.errors import FormError
+from backend.models import Plan
 from backend.plans import service
 from backend.web import path_for, redirect, render
 
@@ -43,12 +47,18 @@ def create_plan(
     return redirect(request, path_for(request, "plans.detail", plan_id=plan.id))
 
 
+def _detail(session: Session, plan: Plan, account_id: uuid.UUID) -> dict:
+    return {
+        **service.membership_view(session, plan, account_id),
+        **plan_context(session, plan, account_id),
+    }
+
+
 @router.get("/plans/{plan_id}", name="plans.detail")
 def plan_detail(
     request: Request, plan: MemberPlan, account: CurrentAccount, session: SessionDep
 ) -> HTMLResponse:
-    context = service.membership_view(session, plan, account.id)
-    return render(request, "plans/detail.html", context)
+    return render(request, "plans/detail.html", _detail(session, plan, account.id))
 
 
 @router.post("/plans/{plan_id}/invite", name="plans.invite")
@@ -66,7 +76,7 @@ def make_invite(
     except FormError:
         return redirect(request, path_for(request, "plans.detail", plan_id=plan.id))
     link = f"{settings.base_url.rstrip('/')}/invite/{token}"
-    context = service.membership_view(session, plan, account.id)
+    context = _detail(session, plan, account.id)
     return render(
         request,
         "plans/detail.html",
@@ -80,7 +90,7 @@ def revoke_invite(
     request: Request, plan: MemberPlan, account: CurrentAccount, session: SessionDep
 ) -> Response:
     service.revoke_invites(session, plan)
-    context = service.membership_view(session, plan, account.id)
+    context = _detail(session, plan, account.id)
     return render(
         request, "plans/detail.html", {**context, "revoked": True}, block="invite_panel"
     )

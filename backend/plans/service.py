@@ -247,6 +247,7 @@ def leave_plan(session: Session, plan: Plan, *, account_id: uuid.UUID) -> bool:
     entry; a shared entry keeps your partner's newest wording, or goes if it has
     none. A plan left with no partners is deleted with everything in it.
     """
+    from backend.consent.service import refresh_plan_version
     from backend.entries.service import erase_words_of
 
     erase_words_of(session, plan.id, account_id)
@@ -261,6 +262,8 @@ def leave_plan(session: Session, plan: Plan, *, account_id: uuid.UUID) -> bool:
     gone = remaining == 0
     if gone:
         session.exec(delete(Plan).where(col(Plan.id) == plan.id))
+    else:
+        refresh_plan_version(session, plan)
     session.commit()
     return gone
 

@@ -6,21 +6,56 @@
     var source = document.getElementById(button.dataset.copy);
     var status = document.querySelector('[data-copy-status="' + button.dataset.copy + '"]');
     if (!source) return;
-    var done = function () { if (status) status.textContent = "Copied."; };
+    var say = function (text) { if (status) status.textContent = text; };
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(source.value).then(done, function () {
-        source.select();
-        if (status) status.textContent = "Selected: press Ctrl+C or Cmd+C to copy.";
-      });
+      navigator.clipboard.writeText(source.value).then(
+        function () { say("Copied."); },
+        function () { source.select(); say("Selected: press Ctrl+C or Cmd+C to copy."); }
+      );
     } else {
       source.select();
-      document.execCommand("copy");
-      done();
+      say(document.execCommand("copy") ? "Copied." : "Selected: press Ctrl+C or Cmd+C to copy.");
     }
   }
 
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
     if (button) copyFrom(button);
+  });
+
+  // Exact times in the reader's own time zone, shown on hover and focus.
+  function localTimes(scope) {
+    scope.querySelectorAll("time[datetime]").forEach(function (el) {
+      var moment = new Date(el.getAttribute("datetime"));
+      if (!isNaN(moment)) {
+        el.title = moment.toLocaleString(undefined, { dateStyle: "long", timeStyle: "short" });
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
+
+  // Keep focus where a person expects it after an inline save or cancel.
+  var refocus = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var editing = elt.closest && elt.closest("[data-editing='true']");
+    var adding = elt.closest && elt.closest(".add-form");
+    if (editing) refocus = { entry: editing.dataset.entry };
+    else if (adding) refocus = { form: adding.id };
+    else refocus = null;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    localTimes(event.detail.elt || document);
+    if (!refocus) return;
+    var target = null;
+    if (refocus.entry) {
+      target = document.getElementById("entry-" + refocus.entry);
+      if (target && target.dataset.editing === "true") target = null;
+    } else if (refocus.form) {
+      var form = document.getElementById(refocus.form);
+      target = form && form.querySelector("textarea");
+    }
+    refocus = null;
+    if (target) target.focus();
   });
 })();

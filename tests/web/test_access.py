@@ -18,7 +18,16 @@ def world(client, make_client):
     alex = make_client().sign_up("Alex")
     assert alex.post_form(f"/invite/{token}").status_code == 303
     casey = make_client().sign_up("Casey")
-    values = {"plan_id": plan_path.rsplit("/", 1)[1], "token": "not-a-token"}
+    added = sam.post_form(
+        f"{plan_path}/entries", {"section": "signals", "text": "lighthouse"}
+    )
+    entry = added.headers["location"].rsplit("#entry-", 1)[1]
+    values = {
+        "plan_id": plan_path.rsplit("/", 1)[1],
+        "token": "not-a-token",
+        "entry_id": entry,
+        "target_id": entry,
+    }
     return {
         "sam": sam,
         "alex": alex,

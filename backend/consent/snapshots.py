@@ -1,0 +1,44 @@
+"""Reading a snapshot of the agreed plan: grouped the way people read it."""
+
+from backend.entries.sections import PERSONAL, SHARED
+
+
+def reading_view(snapshot: dict) -> dict:
+    """Sections in order: each partner's personal ones, then the shared ones."""
+    entries = snapshot["entries"]
+    by_id = {e["id"]: e for e in entries}
+    partners = snapshot["partners"]
+    names = {p["id"]: p["name"] for p in partners}
+    personal = []
+    for partner in partners:
+        groups = [
+            (
+                spec,
+                [
+                    e
+                    for e in entries
+                    if e["section"] == spec.key and e["owner_id"] == partner["id"]
+                ],
+            )
+            for spec in PERSONAL
+        ]
+        groups = [(spec, items) for spec, items in groups if items]
+        if groups:
+            personal.append((partner, groups))
+    shared = [
+        (spec, [e for e in entries if e["section"] == spec.key]) for spec in SHARED
+    ]
+    return {
+        "personal": personal,
+        "shared": [(spec, items) for spec, items in shared if items],
+        "answers": {
+            e["id"]: [
+                (by_id[t], names.get(by_id[t]["owner_id"] or "", ""))
+                for t in e.get("answers", [])
+                if t in by_id
+            ]
+            for e in entries
+        },
+        "count": len(entries),
+        "slots": {p["id"]: p["slot"] for p in partners},
+    }

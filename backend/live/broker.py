@@ -1,0 +1,80 @@
+"""In-process fan-out of plan events to open streams.
+
+An event is a signal `(kind, data)` that carries ids, never plan text: each
+listening page re-fetches what changed through the ordinary, authorized GET.
+So the broker never holds words, and a fan-out bug cannot leak them.
+One process only; several would need PostgreSQL LISTEN/NOTIFY or Redis.
+"""
+
+import asyncio
+import contextlib
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+QUEUE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    data: str
+
+
+@dataclass(eq=False)
+class Listener:
+    account_id: uuid.UUID
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue[Event] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE)
+    )
+
+    def offer(self, event: Event) -> None:
+        # a frozen client loses events; it catches up by re-fetching when it returns
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(event)
+
+
+class Broker:
+    def __init__(self) -> None:
+        self._listeners: dict[uuid.UUID, set[Listener]] = {}
+        self._lock = threading.Lock()
+
+    def subscribe(self, plan_id: uuid.UUID, account_id: uuid.UUID) -> Listener:
+        """Called from the stream's own event loop."""
+        listener = Listener(account_id, asyncio.get_running_loop())
+        with self._lock:
+            self._listeners.setdefault(plan_id, set()).add(listener)
+        return listener
+
+    def unsubscribe(self, plan_id: uuid.UUID, listener: Listener) -> None:
+        with self._lock:
+            listeners = self._listeners.get(plan_id)
+            if listeners is not None:
+                listeners.discard(listener)
+                if not listeners:
+                    del self._listeners[plan_id]
+
+    def present(self, plan_id: uuid.UUID) -> set[uuid.UUID]:
+        """Who has the plan open right now."""
+        with self._lock:
+            return {item.account_id for item in self._listeners.get(plan_id, ())}
+
+    def streams_of(self, account_id: uuid.UUID) -> int:
+        with self._lock:
+            return sum(
+                1
+                for listeners in self._listeners.values()
+                for item in listeners
+                if item.account_id == account_id
+            )
+
+    def publish(self, plan_id: uuid.UUID, kind: str, **data: str) -> None:
+        """Signal every open stream of the plan; safe to call from any thread."""
+        event = Event(kind, json.dumps(data, sort_keys=True))
+        with self._lock:
+            listeners = list(self._listeners.get(plan_id, ()))
+        for listener in listeners:
+            if not listener.loop.is_closed():
+                listener.loop.call_soon_threadsafe(listener.offer, event)

@@ -1,0 +1,309 @@
+"""The rules of writing a plan, at the domain level (invariants 2-6 and 8)."""
+
+import pytest
+from sqlmodel import select
+
+from backend.consent import service as consent
+from backend.entries import service
+from backend.errors import FormError, NotFound
+from backend.models import Consent, Revision
+from tests.factories import make_account, make_plan
+
+
+@pytest.fixture
+def pair(session):
+    sam, alex = make_account(session, "Sam"), make_account(session, "Alex")
+    return sam, alex, make_plan(session, sam, alex)
+
+
+def _agreed_ids(session, plan):
+    return {e.id for e, _ in consent.agreed_entries(session, plan.id)}
+
+
+def test_writing_counts_as_the_writers_consent(session, pair):
+    sam, _alex, plan = pair
+    entry = service.add_entry(
+        session, plan, author_id=sam.id, section="edge_responses", text="Stay with me."
+    )
+    consents = session.exec(select(Consent).where(Consent.entry_id == entry.id)).all()
+    assert [(c.account_id, c.version) for c in consents] == [(sam.id, 1)]
+    assert entry.id not in _agreed_ids(session, plan)
+
+
+def test_agreed_only_when_both_consent_to_the_current_version(session, pair):
+    sam, alex, plan = pair
+    entry = service.add_entry(
+        session, plan, author_id=sam.id, section="edge_responses", text="Stay with me."
+    )
+    consent.agree(session, plan, entry, account_id=alex.id, version=1)
+    assert entry.id in _agreed_ids(session, plan)
+    service.edit_entry(
+        session,
+        plan,
+        str(entry.id),
+        author_id=sam.id,
+        base_version=1,
+        text="Stay with me, please.",
+    )
+    assert entry.id not in _agreed_ids(session, plan)  # Alex's yes was to version 1
+
+
+def test_consent_to_an_older_version_is_refused(session, pair):
+    sam, alex, plan = pair
+    entry = service.add_entry(
+        session, plan, author_id=sam.id, section="signals", text="lighthouse"
+    )
+    service.edit_entry(
+        session,
+        plan,
+        str(entry.id),
+        author_id=sam.id,
+        base_version=1,
+        text="lighthouse, twice",
+    )
+    with pytest.raises(consent.StaleConsent):
+        consent.agree(session, plan, entry, account_id=alex.id, version=1)
+    session.rollback()
+    assert entry.id not in _agreed_ids(session, plan)
+
+
+def test_one_partner_plan_has_nothing_agreed(session):
+    sam = make_account(session)
+    plan = make_plan(session, sam)
+    service.add_entry(session, plan, author_id=sam.id, section="signals", text="x")
+    assert _agreed_ids(session, plan) == set()
+
+
+def test_only_the_owner_changes_a_personal_entry(session, pair):
+    sam, alex, plan = pair
+    entry = service.add_entry(
+        session,
+        plan,
+        author_id=sam.id,
+        section="hot_buttons",
+        text="Being told to calm down.",
+    )
+    with pytest.raises(FormError):
+        service.edit_entry(
+            session,
+            plan,
+            str(entry.id),
+            author_id=alex.id,
+            base_version=1,
+            text="Rewritten by Alex",
+        )
+    with pytest.raises(FormError):
+        service.delete_entry(session, plan, str(entry.id), account_id=alex.id)
+    session.rollback()
+    assert session.get(type(entry), entry.id).text == "Being told to calm down."
+
+
+def test_either_partner_changes_a_shared_entry(session, pair):
+    sam, alex, plan = pair
+    entry = service.add_entry(
+        session,
+        plan,
+        author_id=sam.id,
+        section="feel_safe",
+        text="Saying when we need space.",
+    )
+    edited = service.edit_entry(
+        session,
+        plan,
+        str(entry.id),
+        author_id=alex.id,
+        base_version=1,
+        text="Saying when we need space, and when we'll be back.",
+    )
+    assert edited.version == 2
+    assert edited.updated_by == alex.id
+    assert edited.created_by == sam.id
+
+
+def test_stale_edit_is_refused_and_nothing_is_lost(session, pair):
+    sam, alex, plan = pair
+    entry = service.add_entry(
+        session, plan, author_id=sam.id, section="feel_safe", text="One"
+    )
+    service.edit_entry(
+        session,
+        plan,
+        str(entry.id),
+        author_id=sam.id,
+        base_version=1,
+        text="Two by Sam",
+    )
+    with pytest.raises(service.StaleEdit) as caught:
+        service.edit_entry(
+            session,
+            plan,
+            str(entry.id),
+            author_id=alex.id,
+            base_version=1,
+            text="Two by Alex",
+        )
+    assert caught.value.attempted == "Two by Alex"
+    assert caught.value.entry.text == "Two by Sam"
+    session.rollback()
+    texts = [r.text for r in service.revisions(session, entry)]
+    assert texts == ["One", "Two by Sam"]
+
+
+def test_revisions_are_append_only(session, pair):
+    sam, alex, plan = pair
+    entry = service.add_entry(
+        session, plan, author_id=sam.id, section="feel_safe", text="v1"
+    )
+    first = service.revisions(session, entry)[0]
+    for n, who in ((1, alex), (2, sam), (3, alex)):
+        service.edit_entry(
+            session,
+            plan,
+            str(entry.id),
+            author_id=who.id,
+            base_version=n,
+            text=f"v{n + 1}",
+        )
+    rows = service.revisions(session, entry)
+    assert [(r.version, r.text) for r in rows] == [
+        (1, "v1"),
+        (2, "v2"),
+        (3, "v3"),
+        (4, "v4"),
+    ]
+    assert [r.author_id for r in rows] == [sam.id, alex.id, sam.id, alex.id]
+    assert rows[0].id == first.id
+    assert rows[0].created_at == first.created_at
+
+
+def test_soft_delete_and_restore_of_shared_entries(session, pair):
+    sam, alex, plan = pair
+    entry = service.add_entry(
+        session, plan, author_id=sam.id, section="differently", text="Talk before bed."
+    )
+    service.delete_entry(session, plan, str(entry.id), account_id=alex.id)
+    assert session.get(type(entry), entry.id).deleted_at is not None
+    service.restore_entry(session, plan, str(entry.id), account_id=sam.id)
+    assert session.get(type(entry), entry.id).deleted_at is None
+    assert len(service.revisions(session, entry)) == 1
+
+
+def test_deleting_an_agreed_entry_changes_the_agreed_plan(session, pair):
+    sam, alex, plan = pair
+    entry = service.add_entry(
+        session, plan, author_id=sam.id, section="signals", text="lighthouse"
+    )
+    consent.agree(session, plan, entry, account_id=alex.id, version=1)
+    assert consent.latest_version(session, plan.id).number == 1
+    service.delete_entry(session, plan, str(entry.id), account_id=alex.id)
+    assert consent.latest_version(session, plan.id).number == 2
+    assert consent.latest_version(session, plan.id).snapshot["entries"] == []
+
+
+def test_private_draft_is_the_owners_alone(session, pair):
+    sam, alex, plan = pair
+    draft = service.add_entry(
+        session,
+        plan,
+        author_id=sam.id,
+        section="reactions",
+        text="I go quiet.",
+        draft=True,
+    )
+    assert service.get_entry(session, plan, str(draft.id), sam.id) == draft
+    with pytest.raises(NotFound):
+        service.get_entry(session, plan, str(draft.id), alex.id)
+    service.share_draft(session, plan, str(draft.id), account_id=sam.id)
+    assert service.get_entry(session, plan, str(draft.id), alex.id).id == draft.id
+
+
+def test_shared_sections_have_no_drafts(session, pair):
+    sam, _alex, plan = pair
+    entry = service.add_entry(
+        session, plan, author_id=sam.id, section="signals", text="x", draft=True
+    )
+    assert entry.is_draft is False
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [("", "nothing written"), ("  \n\t ", "nothing written"), ("x" * 4001, "4,000")],
+)
+def test_invalid_text_is_refused(session, pair, raw, problem):
+    sam, _, plan = pair
+    with pytest.raises(FormError) as caught:
+        service.add_entry(session, plan, author_id=sam.id, section="signals", text=raw)
+    assert problem in caught.value.errors["text"]
+
+
+def test_control_characters_are_stripped(session, pair):
+    sam, _, plan = pair
+    entry = service.add_entry(
+        session,
+        plan,
+        author_id=sam.id,
+        section="signals",
+        text="a\x00b\x07c\r\nd\te\u202e",
+    )
+    assert entry.text == "abc\nd\te"
+    assert session.exec(select(Revision.text)).one() == "abc\nd\te"
+
+
+def test_responses_link_to_personal_entries(session, pair):
+    sam, alex, plan = pair
+    hot = service.add_entry(
+        session, plan, author_id=alex.id, section="hot_buttons", text="Being ignored."
+    )
+    response = service.add_entry(
+        session,
+        plan,
+        author_id=sam.id,
+        section="edge_responses",
+        text="I answer, always.",
+    )
+    service.link_response(
+        session, plan, str(response.id), target_id=str(hot.id), account_id=sam.id
+    )
+    from backend.entries.views import plan_page
+
+    page = plan_page(session, plan, sam.id)
+    assert [e.id for e in page.cards[response.id].answers] == [hot.id]
+    assert [e.id for e in page.cards[hot.id].answered_by] == [response.id]
+
+
+def test_erasure_is_the_only_way_revisions_go(session, pair):
+    sam, alex, plan = pair
+    entry = service.add_entry(
+        session, plan, author_id=sam.id, section="signals", text="by Sam"
+    )
+    service.edit_entry(
+        session, plan, str(entry.id), author_id=alex.id, base_version=1, text="by Alex"
+    )
+    service.erase_words_of(session, plan.id, alex.id)
+    session.commit()
+    texts = [r.text for r in service.revisions(session, entry)]
+    assert "by Alex" not in texts
+    assert session.get(type(entry), entry.id).text == "by Sam"
+
+
+def test_erasure_takes_words_out_of_old_versions(session, pair):
+    sam, alex, plan = pair
+    mine = service.add_entry(
+        session, plan, author_id=alex.id, section="hot_buttons", text="ALEX-WORDS"
+    )
+    consent.agree(session, plan, mine, account_id=sam.id, version=1)
+    ours = service.add_entry(
+        session, plan, author_id=sam.id, section="signals", text="SAM-WORDS"
+    )
+    consent.agree(session, plan, ours, account_id=alex.id, version=1)
+    service.erase_words_of(session, plan.id, alex.id)
+    session.commit()
+    from backend.models import PlanVersion
+
+    for version in session.exec(select(PlanVersion)).all():
+        texts = [e["text"] for e in version.snapshot["entries"]]
+        assert "ALEX-WORDS" not in texts
+    assert any(
+        "SAM-WORDS" in [e["text"] for e in v.snapshot["entries"]]
+        for v in session.exec(select(PlanVersion)).all()
+    )
