@@ -24,6 +24,7 @@ from backend.db import make_engine
 from backend.deps import identify_visitor
 from backend.entries import routes as entry_routes
 from backend.errors import error_page, install_error_handlers
+from backend.export import routes as export_routes
 from backend.headers import SecurityHeadersMiddleware, apply_security_headers
 from backend.limits import BodyLimitMiddleware
 from backend.live import routes as live_routes
@@ -69,6 +70,9 @@ def create_app(
         try:
             yield
         finally:
+            pdf = getattr(app.state, "pdf", None)
+            if pdf is not None:
+                pdf.close()
             if own_engine:
                 db.dispose()
 
@@ -122,4 +126,5 @@ def create_app(
     app.include_router(entry_routes.router)
     app.include_router(consent_routes.router)
     app.include_router(live_routes.router)
+    app.include_router(export_routes.router)
     return app

@@ -405,3 +405,26 @@ def compare(old: dict, new: dict) -> dict[str, list]:
             if i in before and before[i]["version"] != after[i]["version"]
         ],
     }
+
+
+def working_snapshot(session: Session, plan: Plan) -> dict:
+    """Every shared (not private, not removed) entry, each marked agreed or not."""
+    partners = partner_ids(session, plan.id)
+    entries = list(
+        session.exec(
+            select(Entry)
+            .where(
+                Entry.plan_id == plan.id,
+                col(Entry.deleted_at).is_(None),
+                col(Entry.is_draft).is_(False),
+            )
+            .order_by(col(Entry.created_at), col(Entry.id))
+        ).all()
+    )
+    consents = standing_consents(session, [e.id for e in entries])
+    snapshot = build_snapshot(session, plan, [(e, consents[e.id]) for e in entries])
+    for item, entry in zip(snapshot["entries"], entries, strict=True):
+        item["agreed"] = is_agreed(entry, consents[entry.id], partners)
+    snapshot["version"] = None
+    snapshot["created_at"] = utc_now().isoformat()
+    return snapshot

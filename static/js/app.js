@@ -59,3 +59,33 @@
     if (target) target.focus();
   });
 })();
+
+// "Share…" hands the agreed plan's PDF to the device's own share sheet, where
+// the browser can share files; elsewhere the button stays hidden.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var button = document.querySelector("[data-share-pdf]");
+    if (!button || !navigator.canShare || !window.File) return;
+    var probe = new File([""], "plan.pdf", { type: "application/pdf" });
+    if (!navigator.canShare({ files: [probe] })) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      fetch(button.dataset.sharePdf, { credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) throw new Error("no pdf");
+          var name = "mutual-plan.pdf";
+          var header = response.headers.get("Content-Disposition") || "";
+          var match = header.match(/filename="([^"]+)"/);
+          if (match) name = match[1];
+          return response.blob().then(function (blob) {
+            return new File([blob], name, { type: "application/pdf" });
+          });
+        })
+        .then(function (file) {
+          return navigator.share({ files: [file], title: button.dataset.shareTitle });
+        })
+        .catch(function () { /* the person closed the share sheet */ });
+    });
+  });
+})();

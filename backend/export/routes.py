@@ -1,0 +1,101 @@
+"""The agreed plan as a PDF: partners only, never cached, rendered out of process."""
+
+import re
+import threading
+import unicodedata
+from datetime import datetime, timedelta
+from typing import Literal
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backend.auth.ratelimit import Limit, spend
+from backend.consent import service as consent
+from backend.deps import CurrentAccount, MemberPlan, SessionDep, SettingsDep
+from backend.errors import DomainError, NotFound
+from backend.export.worker import PdfError, PdfRenderer
+
+router = APIRouter()
+_lock = threading.Lock()
+
+
+class NothingAgreed(NotFound):
+    def __init__(self) -> None:
+        super().__init__(
+            "Nothing is agreed yet, so there is nothing to print. A working draft "
+            "with everything written so far can be printed from the plan page."
+        )
+
+
+class PdfFailed(DomainError):
+    status = 503
+    title = "The PDF could not be made just now"
+
+
+def renderer_of(request: Request) -> PdfRenderer:
+    """One pool of render workers per app, started on first use."""
+    with _lock:
+        renderer = getattr(request.app.state, "pdf", None)
+        if renderer is None:
+            renderer = PdfRenderer(workers=1)
+            request.app.state.pdf = renderer
+        return renderer
+
+
+def slug(title: str) -> str:
+    ascii_title = (
+        unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    )
+    words = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    return words[:40].strip("-") or "plan"
+
+
+@router.get("/plans/{plan_id}/agreed.pdf", name="export.pdf")
+def agreed_pdf(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    settings: SettingsDep,
+    version: int | None = None,
+    paper: Literal["a4", "letter"] | None = None,
+    format: Literal["full", "card"] = "full",
+    draft: int = 0,
+) -> Response:
+    spend(
+        session,
+        [Limit(f"pdf:account:{account.id}", 6, timedelta(minutes=1))],
+        enabled=settings.rate_limits,
+    )
+    if draft:
+        snapshot = consent.working_snapshot(session, plan)
+        number = "draft"
+    else:
+        found = consent.version(session, plan.id, version)
+        if found is None:
+            raise NothingAgreed
+        snapshot = found.snapshot
+        number = f"v{found.number}"
+    try:
+        body = renderer_of(request).render(
+            snapshot,
+            paper=paper or settings.paper,
+            card=format == "card",
+            draft=bool(draft),
+        )
+    except PdfError:
+        raise PdfFailed(
+            "Please try again in a minute. Your plan is safe; only the printing failed."
+        ) from None
+    day = datetime.fromisoformat(snapshot["created_at"]).date().isoformat()
+    kind = "-card" if format == "card" else ""
+    name = f"mutual-{slug(plan.title)}-{number}{kind}-{day}.pdf"
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )

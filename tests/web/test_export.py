@@ -1,0 +1,104 @@
+"""The agreed plan as a PDF, over HTTP."""
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from backend.export import PdfRenderer
+from tests.web.test_consent import agree
+from tests.web.test_entries import add, entry_id
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    with PdfRenderer(workers=1) as shared:
+        yield shared
+
+
+@pytest.fixture
+def story(partners, app, renderer):
+    """Both partners wrote; some of it is agreed, some still waits."""
+    app.state.pdf = renderer
+    p = partners.path
+    hot = entry_id(add(partners.alex, p, "hot_buttons", "Being told to calm down."))
+    agree(partners.sam, p, hot)
+    response = entry_id(
+        add(partners.sam, p, "edge_responses", "If I say our word, you stay with me.")
+    )
+    partners.sam.post_form(
+        f"{p}/entries/{response}/links", {"target_id": hot}, htmx=True
+    )
+    agree(partners.alex, p, response)
+    add(partners.sam, p, "signals", "NOT-YET-AGREED")
+    return partners
+
+
+def text_of(response) -> str:
+    reader = PdfReader(io.BytesIO(response.content))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_pdf_holds_every_agreed_entry_and_its_author(story):
+    response = story.sam.get(f"{story.path}/agreed.pdf")
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF")
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["cache-control"] == "no-store"
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="mutual-us-v')
+    assert disposition.endswith('.pdf"')
+    text = " ".join(text_of(response).split())
+    assert "If I say our word, you stay with me." in text
+    assert "Being told to calm down." in text
+    assert "Sam" in text
+    assert "Alex" in text
+    assert "NOT-YET-AGREED" not in text
+
+
+def test_working_draft_includes_unagreed_entries_marked(story):
+    response = story.alex.get(f"{story.path}/agreed.pdf?draft=1")
+    assert response.status_code == 200
+    text = " ".join(text_of(response).split())
+    assert "NOT-YET-AGREED" in text
+    assert "DRAFT" in text
+    assert "-draft-" in response.headers["content-disposition"]
+
+
+def test_pocket_card_is_one_page_with_the_responses(story):
+    response = story.sam.get(f"{story.path}/agreed.pdf?format=card")
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) == 1
+    text = " ".join(text_of(response).split())
+    assert "If I say our word, you stay with me." in text
+    assert "Being told to calm down." not in text
+
+
+def test_letter_paper_and_an_older_version(story):
+    letter = PdfReader(
+        io.BytesIO(story.sam.get(f"{story.path}/agreed.pdf?paper=letter").content)
+    )
+    box = letter.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+    first = story.sam.get(f"{story.path}/agreed.pdf?version=1")
+    text = " ".join(text_of(first).split())
+    assert "Being told to calm down." in text
+    assert "If I say our word" not in text
+    assert story.sam.get(f"{story.path}/agreed.pdf?version=9").status_code == 404
+
+
+def test_nothing_agreed_yet_is_a_calm_page(partners, app, renderer):
+    app.state.pdf = renderer
+    response = partners.sam.get(f"{partners.path}/agreed.pdf")
+    assert response.status_code == 404
+    assert "Nothing is agreed yet" in response.text
+
+
+def test_private_drafts_never_reach_a_pdf(partners, app, renderer):
+    app.state.pdf = renderer
+    add(partners.sam, partners.path, "reactions", "PRIVATE-SENTINEL", draft=True)
+    for who in (partners.sam, partners.alex):
+        response = who.get(f"{partners.path}/agreed.pdf?draft=1")
+        assert "PRIVATE-SENTINEL" not in text_of(response)
