@@ -40,8 +40,10 @@
     var elt = event.detail.elt;
     var editing = elt.closest && elt.closest("[data-editing='true']");
     var adding = elt.closest && elt.closest(".add-form");
+    var invite = elt.closest && elt.closest("#invite_panel");
     if (editing) refocus = { entry: editing.dataset.entry };
     else if (adding) refocus = { form: adding.id };
+    else if (invite) refocus = { id: "invite-link", fallback: "invite_panel" };
     else refocus = null;
   });
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -54,6 +56,9 @@
     } else if (refocus.form) {
       var form = document.getElementById(refocus.form);
       target = form && form.querySelector("textarea");
+    } else if (refocus.id) {
+      target = document.getElementById(refocus.id) ||
+        document.querySelector("#" + refocus.fallback + " button");
     }
     refocus = null;
     if (target) target.focus();

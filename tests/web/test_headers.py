@@ -1,5 +1,6 @@
 """Security headers on every response, and no inline script or style anywhere."""
 
+import json
 import re
 from pathlib import Path
 
@@ -90,7 +91,6 @@ def test_rendered_pages_have_no_inline_script_or_style(client):
 
 def test_htmx_config_keeps_nothing_in_local_storage(client):
     meta = soup(client.get("/")).find("meta", attrs={"name": "htmx-config"})
-    import json
 
     config = json.loads(meta["content"])
     assert config["historyCacheSize"] == 0
@@ -112,3 +112,18 @@ def test_oversized_body_is_refused(client):
     client.sign_up()
     response = client.post("/plans", data={"title": "x" * (300 * 1024)})
     assert response.status_code == 413
+
+
+def test_every_plain_form_carries_the_same_csrf_token(partners):
+    partners.sam.post_form(
+        f"{partners.path}/entries", {"section": "signals", "text": "lighthouse"}
+    )
+    for path in ("/", partners.path, "/account", f"{partners.path}/leave"):
+        page = soup(partners.sam.get(path))
+        token = json.loads(page.body["hx-headers"])["X-CSRF-Token"]
+        forms = page.find_all("form", method="post")
+        assert forms, path
+        for form in forms:
+            field = form.find("input", {"name": "csrf_token"})
+            assert field is not None, (path, form.get("action"))
+            assert field["value"] == token, (path, form.get("action"))
