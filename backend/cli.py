@@ -1,6 +1,7 @@
 """The `mutual` command: serve, migrate, demo, and operator tools."""
 
 import argparse
+import sys
 
 from backend.config import Settings
 
@@ -11,7 +12,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from backend.logs import install_log_filters
     from backend.main import create_app
 
-    if settings.is_sqlite and args.workers != 1:
+    if args.workers != 1:
+        reason = (
+            "SQLite means one server process"
+            if settings.is_sqlite
+            else "live updates go through an in-process broker"
+        )
+        sys.stderr.write(f"{reason}: Mutual runs one worker.\n")
         return 2
     install_log_filters()
     uvicorn.run(
@@ -32,11 +39,14 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     from backend.migrate import upgrade
 
     upgrade(settings.database_url)
+    sys.stdout.write("The database is up to date.\n")
     return 0
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.demo import seed_demo
 
+    sys.stdout.write(seed_demo(settings) + "\n")
     return 0
 
 
@@ -45,7 +55,9 @@ def _reset_link(args: argparse.Namespace, settings: Settings) -> int:
 
     link = operator_reset_link(settings, args.email)
     if link is None:
+        sys.stderr.write("There is no account with that email address.\n")
         return 1
+    sys.stdout.write(link + "\n")
     return 0
 
 

@@ -1,0 +1,29 @@
+"""The `mutual` command: migrate, demo and an operator's reset link."""
+
+import pytest
+
+from backend.cli import main
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch):
+    monkeypatch.setenv("MUTUAL_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("MUTUAL_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("MUTUAL_ARGON2_MEMORY_KIB", "1024")
+    monkeypatch.setenv("MUTUAL_ARGON2_PARALLELISM", "1")
+
+
+def test_migrate_demo_and_reset_link(database, capsys):
+    assert main(["migrate"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert main(["demo"]) == 0
+    assert "sam.demo@example.org" in capsys.readouterr().out
+    assert main(["reset-link", "SAM.demo@example.org"]) == 0
+    assert "/reset/" in capsys.readouterr().out
+    assert main(["reset-link", "nobody@example.org"]) == 1
+    assert "no account" in capsys.readouterr().err
+
+
+def test_sqlite_refuses_several_workers(database, capsys):
+    assert main(["serve", "--workers", "2"]) == 2
+    assert "one server process" in capsys.readouterr().err

@@ -1,0 +1,28 @@
+"""`mutual demo` seeds two partners and a plan that shows every state."""
+
+from sqlmodel import select
+
+from backend.demo import PEOPLE, seed_demo
+from backend.models import Account, Entry, PlanVersion
+from tests.helpers import Client, soup
+
+
+def test_demo_seeds_a_realistic_plan_once(settings, engine, session, app):
+    message = seed_demo(settings)
+    assert "sam.demo@example.org" in message
+    seed_demo(settings)  # a second run changes nothing
+    assert len(session.exec(select(Account)).all()) == 2
+    assert len(session.exec(select(Entry)).all()) == 11
+    assert session.exec(select(PlanVersion)).all()
+    session.rollback()  # end the read, so the app may write
+    sam = Client(app)
+    _, email, password = PEOPLE[0]
+    assert sam.sign_in(email, password).status_code == 303
+    plan_link = soup(sam.get("/")).select_one(".plan-card a")["href"]
+    page = soup(sam.get(plan_link))
+    states = {p.get_text(" ", strip=True) for p in page.select(".state")}
+    assert "✓ Agreed" in states
+    assert any(s.startswith("Waiting for") for s in states)
+    assert "Changed since you agreed: look again" in states
+    assert page.select_one(".flag")
+    assert page.select_one(".draft-label")
