@@ -44,7 +44,7 @@ demo: $(STAMP) $(VENDOR)
 	$(BIN)/mutual demo
 
 test: $(DEV_STAMP) $(VENDOR)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
