@@ -9,7 +9,9 @@
   var everOpened = false;
 
   function cardUrl(id) {
-    return root.dataset.entries + "/" + id;
+    // while a talk is pinned beside the plan, cards keep it in their edit links
+    var pinned = root.dataset.debrief;
+    return root.dataset.entries + "/" + id + (pinned ? "?debrief=" + encodeURIComponent(pinned) : "");
   }
 
   function fetchFragment(url) {
@@ -39,8 +41,35 @@
     if (!notice) return;
     var name = root.dataset.partnerName || "Your partner";
     notice.textContent = name + " changed this while you were editing. " +
-      "Your words are safe: when you save, you will see both wordings.";
+      "Your words are safe: when you save, you will see both wordings. ";
+    var show = document.createElement("button");
+    show.type = "button";
+    show.className = "link-button";
+    show.textContent = "Show me the new wording";
+    show.addEventListener("click", function () { peek(el, notice); });
+    notice.appendChild(show);
     notice.hidden = false;
+  }
+
+  // The newest wording, read-only, beside the editor: nothing the person typed moves.
+  function peek(el, notice) {
+    fetchFragment(cardUrl(el.dataset.entry)).then(function (html) {
+      if (html === null) return;
+      var card = toElement(html);
+      var text = card && card.querySelector(".entry-text");
+      var byline = card && card.querySelector(".byline");
+      if (!text) return;
+      var box = el.querySelector(".peek") || document.createElement("div");
+      box.className = "peek";
+      box.replaceChildren();
+      var heading = document.createElement("p");
+      heading.className = "meta";
+      heading.textContent = "The wording saved meanwhile:";
+      box.appendChild(heading);
+      box.appendChild(text);
+      if (byline) box.appendChild(byline);
+      notice.after(box);
+    });
   }
 
   function refreshEntry(id, section, owner) {
@@ -65,20 +94,112 @@
         again.replaceWith(fresh);
       } else {
         var list = document.getElementById("list-" + section + "-" + owner);
-        if (!list) return;
+        if (!list) {
+          // a personal entry of a partner this page has no column for yet
+          if (owner && owner !== "shared") partnerJoined();
+          return;
+        }
         list.appendChild(fresh);
         var empty = list.parentElement.querySelector(":scope > .empty");
         if (empty) empty.hidden = true;
       }
       htmx.process(fresh);
-    });
+    }).then(recount);
   }
+
+  // The summary line ("2 agreed · 1 waiting for you · …") follows the cards:
+  // each card's class names its state. An entry open in the editor keeps the
+  // state it had before.
+  var lastState = {};
+  var COUNTED = { agreed: "agreed", "waiting-me": "waiting-me",
+    changed: "waiting-me", "waiting-partner": "waiting-partner" };
+  function recount() {
+    var line = document.getElementById("waiting");
+    if (!line) return;
+    var counts = { agreed: 0, "waiting-me": 0, "waiting-partner": 0 };
+    root.querySelectorAll(".entry-list > .entry[data-entry]").forEach(function (el) {
+      var id = el.dataset.entry;
+      if (!isEditing(el)) {
+        var match = el.className.match(/\bentry--([a-z-]+)/);
+        lastState[id] = match ? match[1] : "";
+      }
+      var kind = COUNTED[lastState[id]];
+      if (kind) counts[kind] += 1;
+    });
+    Object.keys(counts).forEach(function (kind) {
+      var span = line.querySelector('[data-count="' + kind + '"]');
+      if (span) span.textContent = span.textContent.replace(/^\d+/, String(counts[kind]));
+    });
+    var link = line.querySelector("[data-agreed-link]");
+    if (link) link.hidden = counts.agreed === 0;
+  }
+  recount();
+  document.body.addEventListener("htmx:afterSettle", recount);
 
   function refreshPresence() {
     fetchFragment(root.dataset.presence).then(function (html) {
       var slot = document.getElementById("presence");
       if (slot && html !== null) slot.innerHTML = html;
+      if (html && html.trim() && !root.dataset.partnerName) partnerJoined();
     });
+  }
+
+  // The partner joined while this page was open (it was loaded when the plan had
+  // one member): bring in what depends on them, from the page as it is now: the
+  // names line, the invitation panel (gone), the summary line and their column
+  // in each personal section; then refresh every card, whose state and buttons
+  // change. What this person is writing in any form is left alone.
+  var joining = false;
+  function partnerJoined() {
+    if (joining || root.dataset.partnerName) return;
+    joining = true;
+    var planUrl = root.dataset.entries.replace(/\/entries$/, "");
+    fetch(planUrl, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        var doc = html && new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc && doc.getElementById("plan-live");
+        if (!fresh || !fresh.dataset.partnerName) {
+          joining = false;
+          return;
+        }
+        root.dataset.partnerName = fresh.dataset.partnerName;
+        var focusLost = false;
+        function swap(selector) {
+          var old = document.querySelector(selector);
+          var neu = doc.querySelector(selector);
+          if (!old || !neu) return;
+          if (old.contains(document.activeElement)) focusLost = true;
+          neu = document.importNode(neu, true);
+          old.replaceWith(neu);
+          htmx.process(neu);
+        }
+        swap(".plan-header .meta");
+        swap("#invite_panel");
+        var summary = doc.getElementById("waiting");
+        if (summary && !document.getElementById("waiting")) {
+          var slot = document.getElementById("presence");
+          var line = document.importNode(summary, true);
+          if (slot) slot.after(line);
+          htmx.process(line);
+        }
+        root.querySelectorAll("section.section--personal").forEach(function (section) {
+          var columns = section.querySelectorAll(".columns > .column");
+          var freshSection = doc.getElementById(section.id);
+          var freshColumns = freshSection &&
+            freshSection.querySelectorAll(".columns > .column");
+          if (columns.length < 2 || !freshColumns || freshColumns.length < 2) return;
+          var neu = document.importNode(freshColumns[1], true);
+          columns[1].replaceWith(neu);
+          htmx.process(neu);
+        });
+        if (focusLost) document.getElementById("main").focus();
+        recount();
+        root.querySelectorAll(".entry[data-entry]").forEach(function (el) {
+          if (!isEditing(el)) refreshEntry(el.dataset.entry, "", "");
+        });
+      })
+      .catch(function () { joining = false; });
   }
 
   // After a dropped connection, compare every entry's stamp with the page's.
@@ -120,5 +241,57 @@
     }
     if (message.type === "entry") refreshEntry(data.id, data.section, data.owner);
     if (message.type === "presence") refreshPresence();
+  });
+})();
+
+// Notes between the partners. A signal names the thread that changed; the thread
+// is re-fetched as the person reading it sees it. A reply being written in that
+// thread is left alone: only the notes above it are replaced.
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-live-notes]");
+  if (!root) return;
+
+  function refreshThread(id) {
+    return fetch(root.dataset.liveNotes + "/" + encodeURIComponent(id), {
+      headers: { "HX-Request": "true" },
+      credentials: "same-origin",
+      cache: "no-store",
+    }).then(function (response) {
+      if (!response.ok) return;
+      return response.text().then(function (html) {
+        var holder = document.createElement("div");
+        holder.innerHTML = html.trim();
+        var fresh = holder.querySelector("[data-thread]");
+        if (!fresh) return;
+        var current = document.getElementById("thread-" + id);
+        if (current) {
+          var notes = current.querySelector("[data-thread-notes]");
+          var freshNotes = fresh.querySelector("[data-thread-notes]");
+          if (notes && freshNotes) {
+            notes.replaceWith(freshNotes);
+            htmx.process(freshNotes);
+          }
+          return;
+        }
+        var list = document.getElementById("thread-list");
+        if (!list) return;
+        list.prepend(fresh);
+        htmx.process(fresh);
+      });
+    });
+  }
+
+  document.body.addEventListener("htmx:sseMessage", function (event) {
+    var message = event.detail;
+    if (!message || message.type !== "note" || !message.data) return;
+    var data;
+    try {
+      data = JSON.parse(message.data);
+    } catch (error) {
+      return;
+    }
+    if (data.thread) refreshThread(data.thread);
   });
 })();
