@@ -46,6 +46,16 @@ demo: $(STAMP) $(VENDOR)
 test: $(DEV_STAMP) $(VENDOR)
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
+# Benchmarks against a floor route, on SQLite and PostgreSQL (docs/performance.md);
+# writes bench/results/latest.json. Not part of `make test`.
+bench: $(DEV_STAMP) $(VENDOR)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# PNGs of every kind of page (phone 390x844, desktop 1280x800) and the PDF's first page,
+# from the demo plan in a database of their own, into docs/screenshots/.
+screenshots: $(DEV_STAMP) $(VENDOR)
+	$(BIN)/python scripts/screenshots.py
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

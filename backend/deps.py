@@ -17,7 +17,9 @@ from backend.plans import service as plans_service
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are async, so FastAPI runs them in place instead of
+# sending each through the thread pool.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -54,7 +56,7 @@ async def identify_visitor(request: Request) -> Visitor:
 VisitorDep = Annotated[Visitor, Depends(identify_visitor)]
 
 
-def require_account(visitor: VisitorDep) -> Account:
+async def require_account(visitor: VisitorDep) -> Account:
     if visitor.account is None:
         raise NotSignedIn
     return visitor.account

@@ -9,8 +9,10 @@ from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend import pages
 from backend.auth import reset_routes
@@ -21,6 +23,7 @@ from backend.auth.passwords import Hasher
 from backend.config import ROOT, Settings
 from backend.consent import routes as consent_routes
 from backend.db import make_engine
+from backend.debriefs import routes as debrief_routes
 from backend.deps import identify_visitor
 from backend.entries import routes as entry_routes
 from backend.errors import error_page, install_error_handlers
@@ -29,9 +32,39 @@ from backend.headers import SecurityHeadersMiddleware, apply_security_headers
 from backend.limits import BodyLimitMiddleware
 from backend.live import routes as live_routes
 from backend.live.broker import Broker
+from backend.notes import routes as note_routes
 from backend.plans import routes as plan_routes
 
 log = logging.getLogger("mutual")
+# Already compressed (PDF streams are deflated) or must stream unbuffered (SSE).
+NOT_COMPRESSED = (
+    *DEFAULT_EXCLUDED_CONTENT_TYPES,
+    "text/event-stream",
+    "application/pdf",
+)
+
+
+class CompressPages:
+    """gzip for static files, for slow phone connections.
+
+    Only static files: a page carries the CSRF token beside text an attacker may
+    choose (a BREACH-style guess needs exactly that), and the live stream must
+    never be buffered by a compressor."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(
+            app,
+            minimum_size=1000,
+            compresslevel=6,
+            exclude_content_types=NOT_COMPRESSED,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/static/"):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 class CachedStatic(StaticFiles):
@@ -118,6 +151,8 @@ def create_app(
     app.add_middleware(VisitorCookiesMiddleware, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.secure_cookies)
     app.add_middleware(BodyLimitMiddleware)
+    # Outermost, so it compresses what the others produced.
+    app.add_middleware(CompressPages)
     app.mount("/static", CachedStatic(directory=ROOT / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(auth_routes.router)
@@ -127,4 +162,6 @@ def create_app(
     app.include_router(consent_routes.router)
     app.include_router(live_routes.router)
     app.include_router(export_routes.router)
+    app.include_router(debrief_routes.router)
+    app.include_router(note_routes.router)
     return app

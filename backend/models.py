@@ -94,6 +94,8 @@ class Plan(SQLModel, table=True):
         "account.id", nullable=True, cascade=False
     )
     revisit_requested_at: datetime | None = None
+    # random, so a calendar entry for the revisit date says nothing about the plan
+    calendar_uid: uuid.UUID | None = Field(default_factory=_id)
 
 
 class Membership(SQLModel, table=True):

@@ -8,6 +8,7 @@ from typing import Any
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import NoMatchFound
 
 from backend.config import ROOT
 
@@ -27,9 +28,43 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={_static_version(path)}"
 
 
+MARK = "\x1f"  # never in a real path parameter; used only to find where one goes
+
+
+def _template(app: Any, name: str, keys: tuple[str, ...]) -> str | None:
+    """The route's path with a marker where each parameter goes, or None when its
+    parameters are not plain strings; asked of Starlette once per app and name."""
+    cache: dict[tuple[str, tuple[str, ...]], str | None] | None = getattr(
+        app.state, "path_templates", None
+    )
+    if cache is None:
+        cache = app.state.path_templates = {}
+    if (name, keys) not in cache:
+        marks = {key: f"{MARK}{key}{MARK}" for key in keys}
+        try:
+            template: str | None = str(app.url_path_for(name, **marks))
+        except (AssertionError, ValueError, NoMatchFound):
+            template = None
+        if template is not None and any(template.count(m) != 1 for m in marks.values()):
+            template = None
+        cache[(name, keys)] = template
+    return cache[(name, keys)]
+
+
 def path_for(request: Request, name: str, **params: Any) -> str:
-    """A route's path, never an absolute URL: links must not trust the Host header."""
-    return str(request.app.url_path_for(name, **{k: str(v) for k, v in params.items()}))
+    """A route's path, never an absolute URL: links must not trust the Host header.
+
+    Starlette's url_path_for tries every route in turn, and a plan page asks for
+    hundreds of links; so each route's path is looked up once and filled in after.
+    """
+    values = {k: str(v) for k, v in params.items()}
+    template = _template(request.app, name, tuple(sorted(values)))
+    plain = all(v and "/" not in v and MARK not in v for v in values.values())
+    if template is None or not plain:
+        return str(request.app.url_path_for(name, **values))
+    for key, value in values.items():
+        template = template.replace(f"{MARK}{key}{MARK}", value)
+    return template
 
 
 def _request_globals(request: Request) -> dict[str, Any]:

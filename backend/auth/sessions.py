@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from backend.auth.tokens import digest, new_token, sign
 from backend.config import Settings
@@ -67,8 +67,13 @@ def identify(
         token_hash = digest(token)
         now = utc_now()
         with new_session(engine) as session:
-            row = session.get(AuthSession, token_hash)
-            account = session.get(Account, row.account_id) if row else None
+            # one round trip: this runs before every request of a signed-in person
+            found = session.exec(
+                select(AuthSession, Account)
+                .outerjoin(Account, col(Account.id) == AuthSession.account_id)
+                .where(AuthSession.token_hash == token_hash)
+            ).first()
+        row, account = found if found else (None, None)
         if row and account and not _expired(row, settings, now):
             visitor.account = account
             visitor.session_hash = token_hash

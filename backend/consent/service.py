@@ -134,24 +134,60 @@ def is_agreed(entry: Entry, consents: list[Consent], partners: list[uuid.UUID]) 
 
 
 def agreed_entries(
-    session: Session, plan_id: uuid.UUID
+    session: Session, plan_id: uuid.UUID, partners: list[uuid.UUID] | None = None
 ) -> list[tuple[Entry, list[Consent]]]:
-    partners = partner_ids(session, plan_id)
-    entries = list(
-        session.exec(
-            select(Entry)
-            .where(
-                Entry.plan_id == plan_id,
-                col(Entry.deleted_at).is_(None),
-                col(Entry.is_draft).is_(False),
-            )
-            .order_by(col(Entry.created_at), col(Entry.id))
-        ).all()
-    )
-    consents = standing_consents(session, [e.id for e in entries])
-    return [
-        (e, consents[e.id]) for e in entries if is_agreed(e, consents[e.id], partners)
-    ]
+    """Agreed entries with their consents to the current wording (none older)."""
+    if partners is None:
+        partners = partner_ids(session, plan_id)
+    ids = [uuid.UUID(i) for i, _ in agreed_signature(session, plan_id, partners)]
+    if not ids:
+        return []
+    entries = session.exec(
+        select(Entry)
+        .where(col(Entry.id).in_(ids))
+        .order_by(col(Entry.created_at), col(Entry.id))
+    ).all()
+    current: dict[uuid.UUID, list[Consent]] = defaultdict(list)
+    for consent in session.exec(
+        select(Consent)
+        .join(
+            Entry,
+            and_(
+                col(Consent.entry_id) == Entry.id, col(Consent.version) == Entry.version
+            ),
+        )
+        .where(col(Entry.id).in_(ids), col(Consent.withdrawn_at).is_(None))
+    ).all():
+        current[consent.entry_id].append(consent)
+    return [(e, current[e.id]) for e in entries]
+
+
+def agreed_signature(
+    session: Session, plan_id: uuid.UUID, partners: list[uuid.UUID]
+) -> list[tuple[str, int]]:
+    """(id, version) of each agreed entry, sorted: worked out in the database, so a
+    write that changes nothing agreed loads no entries, consents or snapshots."""
+    if len(partners) != 2:
+        return []
+    rows = session.exec(
+        select(Entry.id, Entry.version)
+        .join(
+            Consent,
+            and_(
+                col(Consent.entry_id) == Entry.id, col(Consent.version) == Entry.version
+            ),
+        )
+        .where(
+            Entry.plan_id == plan_id,
+            col(Entry.deleted_at).is_(None),
+            col(Entry.is_draft).is_(False),
+            col(Consent.withdrawn_at).is_(None),
+            col(Consent.account_id).in_(partners),
+        )
+        .group_by(col(Entry.id), col(Entry.version))
+        .having(func.count(func.distinct(Consent.account_id)) == len(partners))
+    ).all()
+    return sorted((str(entry_id), version) for entry_id, version in rows)
 
 
 def build_snapshot(
@@ -237,17 +273,25 @@ def latest_version(session: Session, plan_id: uuid.UUID) -> PlanVersion | None:
         select(PlanVersion)
         .where(PlanVersion.plan_id == plan_id)
         .order_by(col(PlanVersion.number).desc())
+        .limit(1)  # without it the ORM fetches (and parses) every snapshot
     ).first()
 
 
 def refresh_plan_version(session: Session, plan: Plan) -> PlanVersion | None:
     """Save version N+1 if the agreed set (entries or wordings) changed."""
     session.flush()
-    snapshot = build_snapshot(session, plan, agreed_entries(session, plan.id))
+    # Writers of one plan take turns from here to commit, so two cannot both
+    # number their version N+1 (PostgreSQL; SQLite has one writer anyway). NO KEY
+    # UPDATE: inserts that reference the plan row need not wait for it.
+    session.exec(
+        select(Plan.id).where(Plan.id == plan.id).with_for_update(key_share=True)
+    )
+    partners = partner_ids(session, plan.id)
     latest = latest_version(session, plan.id)
     before = signature(latest.snapshot) if latest else []
-    if signature(snapshot) == before:
+    if agreed_signature(session, plan.id, partners) == before:
         return None
+    snapshot = build_snapshot(session, plan, agreed_entries(session, plan.id, partners))
     summary = _summary(latest.snapshot if latest else None, snapshot)
     version = PlanVersion(
         plan_id=plan.id,

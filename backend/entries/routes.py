@@ -9,6 +9,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from backend.debriefs.service import pinnable
 from backend.deps import CurrentAccount, MemberPlan, SessionDep
 from backend.entries import service
 from backend.entries.diff import word_diff
@@ -48,7 +49,7 @@ def card(
 ) -> Response:
     """The entry's card for this viewer; a plain form post goes back to the plan."""
     if not is_fragment(request) and request.method == "POST":
-        target = path_for(request, "plans.detail", plan_id=plan.id)
+        target = _plan_path(request, plan, str(extra.get("pinned_id") or ""))
         return redirect(request, f"{target}#entry-{entry_id}")
     page = plan_page(session, plan, account_id, only=[entry_id])
     view = page.cards.get(entry_id) or next(
@@ -63,6 +64,18 @@ def card(
     )
 
 
+def _pinned_id(session: Session, plan: Plan, raw: str) -> uuid.UUID | None:
+    """The talk a wording is written beside, if it is one of this plan's; else None."""
+    debrief = pinnable(session, plan, raw)
+    return debrief.id if debrief else None
+
+
+def _plan_path(request: Request, plan: Plan, pinned_id: str = "") -> str:
+    """The plan page, with the talk still pinned beside it if there is one."""
+    target = path_for(request, "plans.detail", plan_id=plan.id)
+    return f"{target}?debrief={pinned_id}" if pinned_id else target
+
+
 @router.post("/plans/{plan_id}/entries", name="entries.add")
 def add_entry(
     request: Request,
@@ -72,9 +85,12 @@ def add_entry(
     section: Annotated[str, Form()] = "",
     text: Annotated[str, Form()] = "",
     draft: Annotated[str, Form()] = "",
+    debrief_id: Annotated[str, Form()] = "",
 ) -> Response:
     spec = BY_KEY.get(section)
     form = {"section": section, "text": text, "draft": bool(draft)}
+    pinned = _pinned_id(session, plan, debrief_id)
+    pinned_id = str(pinned or "")
     try:
         entry = service.add_entry(
             session,
@@ -83,6 +99,7 @@ def add_entry(
             section=section,
             text=text,
             draft=bool(draft),
+            debrief_id=pinned,
         )
     except FormError as error:
         page = plan_page(session, plan, account.id, only=[])
@@ -95,13 +112,14 @@ def add_entry(
                 "spec": spec,
                 "form": form,
                 "errors": error.errors,
+                "pinned_id": pinned_id,
             },
             block="add_form",
             status=422,
         )
     notify(request, entry)
     if not is_fragment(request):
-        target = path_for(request, "plans.detail", plan_id=plan.id)
+        target = _plan_path(request, plan, pinned_id)
         return redirect(request, f"{target}#entry-{entry.id}")
     page = plan_page(session, plan, account.id, only=[entry.id])
     return render(
@@ -113,6 +131,7 @@ def add_entry(
             "spec": spec,
             "form": {},
             "added": page.cards[entry.id],
+            "pinned_id": pinned_id,
         },
         blocks=["add_form", "added_card"],
     )
@@ -125,14 +144,16 @@ def entry_card(
     account: CurrentAccount,
     session: SessionDep,
     entry_id: str,
+    debrief: str = "",
 ) -> Response:
     entry = service.get_entry(session, plan, entry_id, account.id)
     page = plan_page(session, plan, account.id, only=[entry.id])
     view = page.cards.get(entry.id) or next(v for v in page.removed if v.id == entry.id)
+    pinned_id = str(_pinned_id(session, plan, debrief) or "")
     return render(
         request,
         "entries/entry.html",
-        {"page": page, "plan": plan, "card": view},
+        {"page": page, "plan": plan, "card": view, "pinned_id": pinned_id},
         block="entry_card",
     )
 
@@ -144,10 +165,12 @@ def edit_form(
     account: CurrentAccount,
     session: SessionDep,
     entry_id: str,
+    debrief: str = "",
 ) -> Response:
     entry = service.get_entry(session, plan, entry_id, account.id)
+    pinned_id = str(_pinned_id(session, plan, debrief) or "")
     if not service.may_change(entry, account.id):
-        return card(request, session, plan, account.id, entry.id)
+        return card(request, session, plan, account.id, entry.id, pinned_id=pinned_id)
     return render(
         request,
         "entries/entry.html",
@@ -155,6 +178,7 @@ def edit_form(
             "plan": plan,
             "entry": entry,
             "form": {"text": entry.text, "base_version": entry.version},
+            "pinned_id": pinned_id,
         },
         block="entry_editor",
     )
@@ -169,8 +193,11 @@ def edit_entry(
     entry_id: str,
     text: Annotated[str, Form()] = "",
     base_version: Annotated[int, Form()] = 0,
+    debrief_id: Annotated[str, Form()] = "",
 ) -> Response:
     form = {"text": text, "base_version": base_version}
+    pinned = _pinned_id(session, plan, debrief_id)
+    pinned_id = str(pinned or "")
     try:
         entry = service.edit_entry(
             session,
@@ -179,6 +206,7 @@ def edit_entry(
             author_id=account.id,
             base_version=base_version,
             text=text,
+            debrief_id=pinned,
         )
     except service.StaleEdit as stale:
         current = stale.entry
@@ -194,6 +222,7 @@ def edit_entry(
                 "form": {"text": stale.attempted, "base_version": current.version},
                 "conflict": True,
                 "diff": word_diff(stale.attempted, current.text),
+                "pinned_id": pinned_id,
             },
             block="entry_editor",
             status=409,
@@ -203,12 +232,18 @@ def edit_entry(
         return render(
             request,
             "entries/entry.html",
-            {"plan": plan, "entry": entry, "form": form, "errors": error.errors},
+            {
+                "plan": plan,
+                "entry": entry,
+                "form": form,
+                "errors": error.errors,
+                "pinned_id": pinned_id,
+            },
             block="entry_editor",
             status=422,
         )
     notify(request, entry)
-    return card(request, session, plan, account.id, entry.id)
+    return card(request, session, plan, account.id, entry.id, pinned_id=pinned_id)
 
 
 def _simple_action(action):  # type: ignore[no-untyped-def]

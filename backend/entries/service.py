@@ -8,7 +8,7 @@ author takes back their words (invariant 5).
 
 import uuid
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from backend.consent.service import record_consent, refresh_plan_version
@@ -308,6 +308,12 @@ def erase_words_of(session: Session, plan_id: uuid.UUID, account_id: uuid.UUID) 
         )
     )
     debrief_ids = select(Debrief.id).where(Debrief.plan_id == plan_id)
+    # a talk's title is the words of whoever started it
+    session.exec(
+        update(Debrief)
+        .where(col(Debrief.plan_id) == plan_id, col(Debrief.started_by) == account_id)
+        .values(title=None)
+    )
     session.exec(
         delete(DebriefAnswer).where(
             col(DebriefAnswer.debrief_id).in_(debrief_ids),

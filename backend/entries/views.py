@@ -13,6 +13,7 @@ from backend.entries.sections import PERSONAL, SECTIONS, Section
 from backend.models import (
     Account,
     Consent,
+    Debrief,
     Entry,
     EntryLink,
     Flag,
@@ -56,6 +57,7 @@ class EntryView:
     flag_by: Person | None = None
     answers: list[Entry] = field(default_factory=list)
     answered_by: list[Entry] = field(default_factory=list)
+    after_talk: Debrief | None = None  # the talk its newest linked wording followed
 
     @property
     def id(self) -> uuid.UUID:
@@ -74,6 +76,7 @@ class EntryView:
                 ",".join(f"{p.id}@{t.isoformat()}" for p, t in self.consented_now),
                 str(self.flag.id if self.flag else ""),
                 ",".join(str(a.id) for a in self.answers + self.answered_by),
+                str(self.after_talk.id if self.after_talk else ""),
             ]
         )
         return hashlib.sha256(raw.encode()).hexdigest()[:12]
@@ -169,6 +172,7 @@ def plan_page(
                 if not e.is_draft or e.owner_id == viewer_id:
                     by_id.setdefault(e.id, e)
     old_texts = _texts_i_agreed_to(session, entries, consents, viewer_id)
+    talks = _talks_before(session, ids)
     partners = list(people)
     cards: dict[uuid.UUID, EntryView] = {}
     removed: list[EntryView] = []
@@ -193,6 +197,7 @@ def plan_page(
             for r, t in links
             if t == e.id and r in by_id and by_id[r].deleted_at is None
         ]
+        view.after_talk = talks.get(e.id)
         if e.deleted_at:
             removed.append(view)
         else:
@@ -221,6 +226,21 @@ def _links(session: Session, plan_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.U
         )
     ).all()
     return [(r, t) for r, t in rows]
+
+
+def _talks_before(
+    session: Session, entry_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Debrief]:
+    """Per entry: the talk its newest wording written beside a talk came after."""
+    if not entry_ids:
+        return {}
+    rows = session.exec(
+        select(Revision.entry_id, Debrief)
+        .join(Debrief, col(Debrief.id) == Revision.debrief_id)
+        .where(col(Revision.entry_id).in_(entry_ids))
+        .order_by(col(Revision.version))
+    ).all()
+    return dict(rows)
 
 
 def _texts_i_agreed_to(

@@ -8,12 +8,14 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from backend.db import utc_now
+from backend.debriefs.service import PROMPTS, pinned_view
 from backend.deps import CurrentAccount, MemberPlan, SessionDep, SettingsDep, VisitorDep
 from backend.entries.routes import plan_context
 from backend.errors import FormError
 from backend.models import Plan
-from backend.plans import service
-from backend.web import path_for, redirect, render
+from backend.plans import revisit, service, since, timeline
+from backend.web import is_fragment, path_for, redirect, render
 
 router = APIRouter()
 
@@ -23,7 +25,27 @@ def home(request: Request, visitor: VisitorDep, session: SessionDep) -> HTMLResp
     if visitor.account is None:
         return render(request, "home.html")
     plans = service.summaries(session, visitor.account.id)
-    return render(request, "plans/index.html", {"plans": plans, "form": {}})
+    return render(
+        request,
+        "plans/index.html",
+        {
+            "plans": plans,
+            "form": {},
+            **_looking_again(session, plans, visitor.account.id),
+        },
+    )
+
+
+def _looking_again(session: Session, plans: list, account_id: uuid.UUID) -> dict:
+    """Per plan on "my plans": what is new for me, and any wish to look again."""
+    today = utc_now().date()
+    return {
+        "news": {s.plan.id: since.news(session, s.plan, account_id) for s in plans},
+        "revisits": {
+            s.plan.id: revisit.revisit_of(s.plan, account_id, today=today)
+            for s in plans
+        },
+    }
 
 
 @router.post("/plans", name="plans.create")
@@ -47,18 +69,32 @@ def create_plan(
     return redirect(request, path_for(request, "plans.detail", plan_id=plan.id))
 
 
-def _detail(session: Session, plan: Plan, account_id: uuid.UUID) -> dict:
+def _detail(
+    session: Session, plan: Plan, account_id: uuid.UUID, *, debrief: str = ""
+) -> dict:
+    pinned = pinned_view(session, plan, debrief, account_id)
     return {
         **service.membership_view(session, plan, account_id),
         **plan_context(session, plan, account_id),
+        "revisit": revisit.revisit_of(plan, account_id, today=utc_now().date()),
+        "news": since.news(session, plan, account_id),
+        "pinned": pinned,
+        "pinned_id": str(pinned.debrief.id) if pinned else "",
+        "prompts": PROMPTS,
     }
 
 
 @router.get("/plans/{plan_id}", name="plans.detail")
 def plan_detail(
-    request: Request, plan: MemberPlan, account: CurrentAccount, session: SessionDep
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    debrief: str = "",
 ) -> HTMLResponse:
-    return render(request, "plans/detail.html", _detail(session, plan, account.id))
+    since.record_visit(session, request.app.state.engine, plan.id, account.id)
+    context = _detail(session, plan, account.id, debrief=debrief)
+    return render(request, "plans/detail.html", context)
 
 
 @router.post("/plans/{plan_id}/invite", name="plans.invite")
@@ -159,3 +195,78 @@ def leave(
 ) -> Response:
     service.leave_plan(session, plan, account_id=account.id)
     return redirect(request, "/?left=1")
+
+
+def _revisit_panel(
+    request: Request,
+    session: Session,
+    plan: Plan,
+    account_id: uuid.UUID,
+    *,
+    status: int = 200,
+    **extra: object,
+) -> Response:
+    """The revisit panel for htmx; a plain form goes back to the plan page."""
+    if status == 200 and not is_fragment(request):
+        target = path_for(request, "plans.detail", plan_id=plan.id)
+        return redirect(request, f"{target}#revisit_panel")
+    context = {**_detail(session, plan, account_id), **extra}
+    return render(
+        request, "plans/detail.html", context, block="revisit_panel", status=status
+    )
+
+
+@router.post("/plans/{plan_id}/revisit", name="plans.revisit_set")
+def set_revisit(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    revisit_by: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        revisit.set_revisit(session, plan, account_id=account.id, revisit_by=revisit_by)
+    except FormError as error:
+        return _revisit_panel(
+            request,
+            session,
+            plan,
+            account.id,
+            status=422,
+            revisit_form={"revisit_by": revisit_by},
+            revisit_errors=error.errors,
+        )
+    return _revisit_panel(request, session, plan, account.id, revisit_said="set")
+
+
+@router.post("/plans/{plan_id}/revisit/request", name="plans.revisit_request")
+def request_revisit(
+    request: Request, plan: MemberPlan, account: CurrentAccount, session: SessionDep
+) -> Response:
+    revisit.request_revisit(session, plan, account_id=account.id)
+    return _revisit_panel(request, session, plan, account.id, revisit_said="asked")
+
+
+@router.get("/plans/{plan_id}/revisit.ics", name="plans.revisit_ics")
+def revisit_calendar(plan: MemberPlan, account: CurrentAccount) -> Response:
+    return Response(
+        revisit.calendar_file(plan),
+        media_type="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="mutual-look-again.ics"'},
+    )
+
+
+@router.get("/plans/{plan_id}/since", name="plans.since")
+def since_last_look(
+    request: Request, plan: MemberPlan, account: CurrentAccount, session: SessionDep
+) -> HTMLResponse:
+    context = {"plan": plan, **since.page(session, plan, account.id)}
+    return render(request, "plans/since.html", context, block="news_list")
+
+
+@router.get("/plans/{plan_id}/timeline", name="plans.timeline")
+def plan_timeline(
+    request: Request, plan: MemberPlan, account: CurrentAccount, session: SessionDep
+) -> HTMLResponse:
+    context = {"plan": plan, **timeline.page(session, plan, account.id)}
+    return render(request, "plans/timeline.html", context, block="timeline_list")

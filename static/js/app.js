@@ -34,21 +34,32 @@
   }
   document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
 
-  // Keep focus where a person expects it after an inline save or cancel.
+  // Keep focus where a person expects it after an inline save or cancel. Only
+  // the settling of that very request moves it: live updates also settle
+  // (an SSE message is a swap too) and may come first.
   var refocus = null;
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
     var editing = elt.closest && elt.closest("[data-editing='true']");
     var adding = elt.closest && elt.closest(".add-form");
     var invite = elt.closest && elt.closest("#invite_panel");
-    if (editing) refocus = { entry: editing.dataset.entry };
-    else if (adding) refocus = { form: adding.id };
-    else if (invite) refocus = { id: "invite-link", fallback: "invite_panel" };
-    else refocus = null;
+    var card = elt.closest && elt.closest(".entry[data-entry]");
+    var target = event.detail.target;
+    var next = null;
+    if (editing) next = { entry: editing.dataset.entry };
+    // an action that replaces its own card (agree, remove, take back…): the
+    // button pressed is gone, so focus the card that took its place
+    else if (card && target && target.id === card.id) next = { entry: card.dataset.entry };
+    else if (adding) next = { form: adding.id };
+    else if (invite) next = { id: "invite-link", fallback: "invite_panel" };
+    if (next) {
+      next.xhr = event.detail.xhr;
+      refocus = next;
+    }
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     localTimes(event.detail.elt || document);
-    if (!refocus) return;
+    if (!refocus || event.detail.xhr !== refocus.xhr) return;
     var target = null;
     if (refocus.entry) {
       target = document.getElementById("entry-" + refocus.entry);

@@ -72,16 +72,71 @@
     });
   }
 
-  function refreshEntry(id, section, owner) {
+  // Replace a card with its fresh copy, keeping what the reader was in the
+  // middle of: a note being written (to talk about it, or when taking an
+  // agreement back), an open "more" panel, and the keyboard focus.
+  function carryOver(old, fresh) {
+    var active = document.activeElement;
+    var hadFocus = old.contains(active);
+    old.querySelectorAll("details[open]").forEach(function (details) {
+      var summary = details.querySelector("summary");
+      fresh.querySelectorAll("details").forEach(function (twin) {
+        var other = twin.querySelector("summary");
+        if (summary && other && other.textContent === summary.textContent) twin.open = true;
+      });
+    });
+    old.querySelectorAll("textarea[id], select[id]").forEach(function (field) {
+      var twin = fresh.querySelector("#" + CSS.escape(field.id));
+      if (!twin || (field.tagName === "TEXTAREA" && !field.value)) return;
+      twin.value = field.value;
+      var details = twin.closest("details");
+      if (details) details.open = true;
+    });
+    old.replaceWith(fresh);
+    if (!hadFocus) return;
+    var same = active.id && fresh.querySelector("#" + CSS.escape(active.id));
+    (same || fresh).focus();  // not dropped to the page for a keyboard user
+  }
+
+  // This page's own requests still on their way: an entry being added (its
+  // card arrives with the answer) and an editor being saved. The signal about
+  // such a change can arrive before the answer does.
+  var adding = 0;
+  var saving = {};
+  var waitingForAdd = [];
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var xhr = event.detail.xhr;
+    if (!elt.closest || !xhr) return;
+    var editor = elt.closest("[data-editing='true']");
+    if (elt.closest(".add-form")) {
+      adding += 1;
+      // loadend comes after htmx has swapped the answer in, its new card too
+      xhr.addEventListener("loadend", function () {
+        adding -= 1;
+        if (adding > 0) return;
+        var later = waitingForAdd;
+        waitingForAdd = [];
+        later.forEach(function (args) { refreshEntry.apply(null, args); });
+      });
+    } else if (editor) {
+      var id = editor.dataset.entry;
+      saving[id] = true;
+      xhr.addEventListener("loadend", function () { delete saving[id]; });
+    }
+  });
+
+  function refreshEntry(id, section, owner, force) {
     var current = document.getElementById("entry-" + id);
     if (current && isEditing(current)) {
-      tellEditor(current);
+      // its own save is on the way: the answer tells (a conflict, or the card)
+      if (!saving[id]) tellEditor(current);
       return Promise.resolve();
     }
     return fetchFragment(cardUrl(id)).then(function (html) {
       var again = document.getElementById("entry-" + id);
       if (again && isEditing(again)) {
-        tellEditor(again);
+        if (!saving[id]) tellEditor(again);
         return;
       }
       if (html === null) {
@@ -91,8 +146,15 @@
       var fresh = toElement(html);
       if (!fresh) return;
       if (again) {
-        again.replaceWith(fresh);
+        // the card already shows this (often: this page's own change)
+        if (!force && again.dataset.stamp && again.dataset.stamp === fresh.dataset.stamp) return;
+        carryOver(again, fresh);
       } else {
+        if (adding > 0) {
+          // perhaps this page's own new entry: its card is on the way
+          waitingForAdd.push([id, section, owner, force]);
+          return;
+        }
         var list = document.getElementById("list-" + section + "-" + owner);
         if (!list) {
           // a personal entry of a partner this page has no column for yet
@@ -196,7 +258,7 @@
         if (focusLost) document.getElementById("main").focus();
         recount();
         root.querySelectorAll(".entry[data-entry]").forEach(function (el) {
-          if (!isEditing(el)) refreshEntry(el.dataset.entry, "", "");
+          if (!isEditing(el)) refreshEntry(el.dataset.entry, "", "", true);
         });
       })
       .catch(function () { joining = false; });

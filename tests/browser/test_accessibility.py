@@ -21,6 +21,8 @@ from tests.browser.conftest import (
     start_plan,
     unique_email,
 )
+from tests.browser.plan_steps import entry_card, join
+from tests.browser.seed import Writer
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -164,8 +166,12 @@ def test_no_serious_accessibility_problems(
     context = new_context(storage_state=story.storage_state if signed_in else None)
     page = context.new_page()
     visit(page, story)
-    page.evaluate(axe_source())
+    check_with_axe(page, name)
 
+
+def check_with_axe(page: Page, name: str) -> None:
+    """axe, in the light theme and the dark: nothing serious or critical."""
+    page.evaluate(axe_source())
     problems = []
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
@@ -183,3 +189,177 @@ def test_no_serious_accessibility_problems(
         f"axe {results['testEngine']['version']} found serious or critical "
         f"problems on {name} ({page.url}):\n" + "\n".join(problems)
     )
+
+
+# ------------------------------------------------------------------ a full plan
+
+
+@dataclass(frozen=True)
+class FullPlan:
+    """A plan of two partners with an entry in every state, seen by Noor."""
+
+    storage_state: dict
+    plan_path: str
+    answer: str  # Noor's shared response: flagged by Lee, linked to Lee's line
+    signal: str  # agreed, then changed and agreed again: two wordings
+    scratch: str  # for the conflict view, which changes it on every visit
+    compare: tuple[int, int]  # two plan versions with additions and changes
+
+
+@pytest.fixture(scope="module")
+def full_plan(browser: Browser, browser_context_args: dict) -> FullPlan:
+    """Every state a card can be in, from Noor's side:
+
+    agreed (Noor's own, acknowledged by Lee), waiting for Noor (Lee's), waiting
+    for Lee (Noor's response), changed since Noor agreed (with the difference),
+    flagged with a note, linked to what it answers, a private draft, a removed
+    entry; and six versions of the agreed plan.
+    """
+    noor_context = browser.new_context(**browser_context_args)
+    lee_context = browser.new_context(**browser_context_args)
+    try:
+        page = noor_context.new_page()
+        page.goto("/signup")
+        sign_up(page, "Noor", unique_email("Noor"), PASSWORD)
+        page.wait_for_url("**/")
+        plan_path = start_plan(page, "Noor and Lee, for the hard days")
+        lee = join(lambda **_: lee_context, "Lee", make_invitation_link(page))
+        noor, lee_writes = (
+            Writer(noor_context, plan_path),
+            Writer(lee.context, plan_path),
+        )
+
+        own = noor.add("comes_up", "I go very quiet and start to believe I'm a burden.")
+        lee_writes.agree(own, version=1)  # acknowledged: plan version 1
+        lees = lee_writes.add(
+            "bottom_lines", "If I say I need an hour alone, I'll come back after it."
+        )
+        answer = noor.add(
+            "edge_responses",
+            "If Lee asks for an hour alone, Noor sets a timer and checks in after.",
+        )
+        noor.link(answer, lees)
+        lee_writes.flag(answer, "What if the hour is in the middle of the night?")
+        signal = noor.add("signals", 'Texting the word "lighthouse".')
+        lee_writes.agree(signal, version=1)  # version 2
+        noor.edit(signal, 'Texting "lighthouse", or saying it out loud.', version=1)
+        lee_writes.agree(signal, version=2)  # versions 3 (without it) and 4
+        changing = lee_writes.add("feel_safe", "We say goodnight even after a row.")
+        noor.agree(changing, version=1)  # version 5
+        lee_writes.edit(
+            changing, "We say goodnight, and mean it, even after a row.", version=1
+        )  # version 6: no longer agreed; "changed since you agreed" for Noor
+        noor.add("hot_buttons", "Being told to calm down.", draft=True)
+        gone = lee_writes.add("differently", "Never go to bed angry.")
+        lee_writes.remove(gone)
+        scratch = noor.add("differently", "Not leaving a fight overnight.")
+        return FullPlan(
+            noor_context.storage_state(),
+            plan_path,
+            answer,
+            signal,
+            scratch,
+            (2, 5),  # the signal's wording changed; the goodnight added
+        )
+    finally:
+        noor_context.close()
+        lee_context.close()
+
+
+def _full_plan(page: Page, plan: FullPlan) -> None:
+    page.goto(plan.plan_path)
+    for label in (
+        "✓ Agreed",
+        "Waiting for you",
+        "Waiting for Lee",
+        "Changed since you agreed: look again",
+    ):
+        page.get_by_text(label, exact=True).first.wait_for()
+    page.get_by_role("note").filter(has_text="Let's talk about this").wait_for()
+    page.get_by_text("This answers:").wait_for()
+    page.get_by_text("Private draft: only you can see this").first.wait_for()
+    page.get_by_role("heading", name="Removed").wait_for()
+
+
+def _full_plan_opened_up(page: Page, plan: FullPlan) -> None:
+    """Every panel open: the prompts, the "more" panels, a history, an editor."""
+    _full_plan(page, plan)
+    for summary in page.locator("summary").all():
+        summary.click()
+    entry_card(page, "lighthouse").get_by_role("link", name="History").click()
+    page.get_by_role("region", name="History of this entry").wait_for()
+    entry_card(page, "Noor sets a timer").get_by_role("link", name="Edit").click()
+    page.get_by_label("Wording").wait_for()
+
+
+def _agreed(page: Page, plan: FullPlan) -> None:
+    page.goto(f"{plan.plan_path}/agreed")
+    page.get_by_role("link", name="Download the PDF").wait_for()
+
+
+def _older_agreed_version(page: Page, plan: FullPlan) -> None:
+    page.goto(f"{plan.plan_path}/agreed?version=2")
+    page.get_by_role("link", name="see the newest, version 6").wait_for()
+
+
+def _versions(page: Page, plan: FullPlan) -> None:
+    a, b = plan.compare
+    page.goto(f"{plan.plan_path}/versions?a={a}&b={b}")
+    page.get_by_role("heading", name=f"From version {a} to version {b}").wait_for()
+
+
+def _editor_page(page: Page, plan: FullPlan) -> None:
+    page.goto(f"{plan.plan_path}/entries/{plan.answer}/edit")
+    page.get_by_role("heading", name="Change an entry", level=1).wait_for()
+
+
+def _editor_page_with_mistake(page: Page, plan: FullPlan) -> None:
+    _editor_page(page, plan)
+    page.get_by_label("Wording").fill("")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_label("Wording").and_(page.locator("[aria-invalid=true]")).wait_for()
+
+
+def _history_page(page: Page, plan: FullPlan) -> None:
+    page.goto(f"{plan.plan_path}/entries/{plan.signal}/history")
+    page.get_by_role("heading", name="History of an entry", level=1).wait_for()
+
+
+def _conflict(page: Page, plan: FullPlan) -> None:
+    """The editor, then a change saved meanwhile elsewhere, then this save."""
+    page.goto(f"{plan.plan_path}/entries/{plan.scratch}/edit")
+    box = page.get_by_label("Wording")
+    box.fill("Not leaving a fight overnight without a word.")
+    elsewhere = page.context.new_page()
+    elsewhere.goto(f"{plan.plan_path}/entries/{plan.scratch}/edit")
+    elsewhere.get_by_label("Wording").fill("Not leaving a fight hanging overnight.")
+    elsewhere.get_by_role("button", name="Save").click()
+    entry_card(elsewhere, "hanging overnight").wait_for()
+    elsewhere.close()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("This was changed while you were writing.").wait_for()
+
+
+FULL_PLAN_PAGES = [
+    ("plan full of entries", _full_plan),
+    ("plan with every panel open", _full_plan_opened_up),
+    ("agreed plan", _agreed),
+    ("older agreed version", _older_agreed_version),
+    ("versions with a comparison", _versions),
+    ("editor page", _editor_page),
+    ("editor page with a mistake", _editor_page_with_mistake),
+    ("history page", _history_page),
+    ("conflict", _conflict),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "visit"), FULL_PLAN_PAGES, ids=[p[0] for p in FULL_PLAN_PAGES]
+)
+def test_no_serious_accessibility_problems_with_a_full_plan(
+    new_context, full_plan: FullPlan, name: str, visit
+) -> None:
+    context = new_context(storage_state=full_plan.storage_state)
+    page = context.new_page()
+    visit(page, full_plan)
+    check_with_axe(page, name)

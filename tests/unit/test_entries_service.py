@@ -307,3 +307,28 @@ def test_erasure_takes_words_out_of_old_versions(session, pair):
         "SAM-WORDS" in [e["text"] for e in v.snapshot["entries"]]
         for v in session.exec(select(PlanVersion)).all()
     )
+
+
+def test_erasure_blanks_the_titles_of_talks_i_started(session, pair):
+    from datetime import date
+
+    from backend.models import Debrief
+
+    sam, alex, plan = pair
+    mine = Debrief(
+        plan_id=plan.id,
+        started_by=alex.id,
+        happened_on=date.today(),
+        title="ALEX-TITLE",
+    )
+    theirs = Debrief(
+        plan_id=plan.id, started_by=sam.id, happened_on=date.today(), title="SAM-TITLE"
+    )
+    session.add_all([mine, theirs])
+    session.commit()
+    service.erase_words_of(session, plan.id, alex.id)
+    session.commit()
+    session.refresh(mine)
+    session.refresh(theirs)
+    assert mine.title is None
+    assert theirs.title == "SAM-TITLE"

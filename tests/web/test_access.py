@@ -22,11 +22,15 @@ def world(client, make_client):
         f"{plan_path}/entries", {"section": "signals", "text": "lighthouse"}
     )
     entry = added.headers["location"].rsplit("#entry-", 1)[1]
+    talk = sam.post_form(f"{plan_path}/debriefs", {"happened_on": "2026-03-12"})
+    note = sam.post_form(f"{plan_path}/notes", {"what_i_need": "a walk"})
     values = {
         "plan_id": plan_path.rsplit("/", 1)[1],
         "token": "not-a-token",
         "entry_id": entry,
         "target_id": entry,
+        "debrief_id": talk.headers["location"].rsplit("/", 1)[1],
+        "note_id": note.headers["location"].rsplit("#thread-", 1)[1],
     }
     return {
         "sam": sam,

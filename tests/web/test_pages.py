@@ -59,3 +59,13 @@ def test_static_files_are_cached_and_versioned(client):
     response = client.get(css)
     assert response.status_code == 200
     assert "immutable" in response.headers["cache-control"]
+
+
+def test_static_files_are_compressed_but_pages_never(client):
+    htmx = client.get("/static/vendor/htmx.min.js", headers={"Accept-Encoding": "gzip"})
+    assert htmx.headers.get("content-encoding") == "gzip"
+    client.sign_up()
+    for path in ("/", "/login?next=/anything", "/never"):
+        page = client.get(path, headers={"Accept-Encoding": "gzip"})
+        # a page holds the CSRF token beside text a stranger may choose: no BREACH
+        assert "content-encoding" not in page.headers, path

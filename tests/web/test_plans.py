@@ -50,6 +50,7 @@ def test_invite_link_is_shown_once_and_stored_hashed(client, session):
     token = _invite_token(client, path)
     assert len(token) >= 43
     stored = session.exec(select(Invite)).one()
+    session.commit()  # let go of SQLite's write lock: opening the plan notes a visit
     assert token not in stored.token_hash
     assert token not in client.get(path).text
 
@@ -213,6 +214,7 @@ def test_leaving_takes_my_words_and_keeps_theirs(client, make_client, session):
     remaining = session.exec(select(Entry)).one()
     assert remaining.text == "SAM-FIRST"
     assert remaining.version == 3
+    session.commit()  # let go of SQLite's write lock: opening the plan notes a visit
     assert sam.get(path).status_code == 200
 
 

@@ -1,0 +1,218 @@
+"""Notes between the two of you: write (see, feel, need), keep a draft, reply."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backend.debriefs.service import debriefs_of
+from backend.deps import CurrentAccount, MemberPlan, SessionDep
+from backend.entries.views import plan_page
+from backend.errors import FormError
+from backend.live.routes import broker_of
+from backend.models import Note, Plan
+from backend.notes import service
+from backend.web import is_fragment, path_for, redirect, render
+
+router = APIRouter()
+NOTES = "/plans/{plan_id}/notes"
+THREAD = NOTES + "/{note_id}"
+
+
+def _about(raw: str) -> tuple[str | None, str | None]:
+    """The composer's "what it is about": an entry, a talk, or nothing."""
+    kind, _, key = raw.partition(":")
+    if kind == "entry":
+        return key or None, None
+    if kind == "debrief":
+        return None, key or None
+    return None, None
+
+
+def _context(
+    session: Session,
+    plan: Plan,
+    account_id: uuid.UUID,
+    *,
+    about: str = "",
+    form: dict | None = None,
+    only: uuid.UUID | None = None,
+) -> dict:
+    """Everything the notes page shows this viewer, the composer filled in."""
+    page = plan_page(session, plan, account_id)
+    if form is None:
+        draft = service.own_draft(session, plan, account_id)
+        form = {k: getattr(draft, k) if draft else "" for k in service.KEYS}
+        form["draft_id"] = str(draft.id) if draft else ""
+        if not about and draft and draft.entry_id:
+            about = f"entry:{draft.entry_id}"
+        elif not about and draft and draft.debrief_id:
+            about = f"debrief:{draft.debrief_id}"
+        form["about"] = about
+    return {
+        "plan": plan,
+        "page": page,
+        "threads": service.threads(session, plan, account_id, only=only),
+        "parts": service.PARTS,
+        "form": form,
+        "entries": [c.entry for c in page.cards.values() if not c.entry.is_draft],
+        "debriefs": debriefs_of(session, plan),
+    }
+
+
+@router.get(NOTES, name="notes.list")
+def notes(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    entry: str = "",
+    debrief: str = "",
+) -> Response:
+    about = f"entry:{entry}" if entry else f"debrief:{debrief}" if debrief else ""
+    context = _context(session, plan, account.id, about=about)
+    return render(request, "notes/list.html", context, block="conversation")
+
+
+@router.get(THREAD, name="notes.thread")
+def thread(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    note_id: str,
+) -> Response:
+    """One thread: what a live page re-fetches when a note or a reply arrives."""
+    root = service.sent_note(session, plan, note_id)
+    context = _context(session, plan, account.id, only=root.id)
+    return render(
+        request,
+        "notes/list.html",
+        {**context, "thread": context["threads"][0]},
+        block="thread",
+    )
+
+
+def _signal(request: Request, note: Note) -> None:
+    """Ids only, and only for what was sent: a draft is never announced."""
+    if note.sent_at is not None:
+        broker_of(request).publish(
+            note.plan_id,
+            "note",
+            id=str(note.id),
+            thread=str(note.reply_to_id or note.id),
+        )
+
+
+@router.post(NOTES, name="notes.send")
+def send(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    what_i_see: Annotated[str, Form()] = "",
+    what_i_feel: Annotated[str, Form()] = "",
+    what_i_need: Annotated[str, Form()] = "",
+    about: Annotated[str, Form()] = "",
+    draft_id: Annotated[str, Form()] = "",
+    action: Annotated[str, Form()] = "send",
+) -> Response:
+    parts = {
+        "what_i_see": what_i_see,
+        "what_i_feel": what_i_feel,
+        "what_i_need": what_i_need,
+    }
+    form = {**parts, "about": about, "draft_id": draft_id}
+    entry_id, debrief_id = _about(about)
+    try:
+        note = service.write_note(
+            session,
+            plan,
+            author_id=account.id,
+            parts=parts,
+            entry_id=entry_id,
+            debrief_id=debrief_id,
+            draft_id=draft_id or None,
+            send=action != "draft",
+        )
+    except FormError as error:
+        context = _context(session, plan, account.id, form=form)
+        return render(
+            request,
+            "notes/list.html",
+            {**context, "errors": error.errors},
+            block="composer",
+            status=422,
+        )
+    _signal(request, note)
+    target = path_for(request, "notes.list", plan_id=plan.id)
+    if not is_fragment(request):
+        if note.sent_at is None:
+            return redirect(request, f"{target}?kept=1#composer")
+        return redirect(request, f"{target}#thread-{note.id}")
+    if note.sent_at is None:
+        context = _context(session, plan, account.id)
+        return render(
+            request, "notes/list.html", {**context, "kept": True}, block="composer"
+        )
+    context = _context(session, plan, account.id, only=note.id)
+    return render(
+        request,
+        "notes/list.html",
+        {**context, "sent": context["threads"][0]},
+        blocks=["composer", "sent_thread"],
+    )
+
+
+@router.post(THREAD + "/replies", name="notes.reply")
+def reply(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    note_id: str,
+    body: Annotated[str, Form()] = "",
+    draft_id: Annotated[str, Form()] = "",
+    action: Annotated[str, Form()] = "send",
+) -> Response:
+    try:
+        answer = service.write_reply(
+            session,
+            plan,
+            note_id,
+            author_id=account.id,
+            body=body,
+            draft_id=draft_id or None,
+            send=action != "draft",
+        )
+    except FormError as error:
+        root = service.sent_note(session, plan, note_id)
+        context = _context(session, plan, account.id)
+        return render(
+            request,
+            "notes/list.html",
+            {
+                **context,
+                "thread": next(t for t in context["threads"] if t.note.id == root.id),
+                "reply_for": root.id,
+                "reply_form": {"body": body, "draft_id": draft_id},
+                "reply_errors": error.errors,
+            },
+            block="thread",
+            status=422,
+        )
+    _signal(request, answer)
+    root_id = answer.reply_to_id
+    if not is_fragment(request):
+        target = path_for(request, "notes.list", plan_id=plan.id)
+        return redirect(request, f"{target}#thread-{root_id}")
+    context = _context(session, plan, account.id, only=root_id)
+    return render(
+        request,
+        "notes/list.html",
+        {**context, "thread": context["threads"][0], "kept": answer.sent_at is None},
+        block="thread",
+    )

@@ -1,0 +1,114 @@
+"""Looking at the plan again: a date, or a wish to, and a file for a calendar.
+
+Either partner may set the date or ask to look again; a date answers the
+request. The calendar file names the app and the date only: never the plan's
+title, its words or the partner's name.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session
+
+from backend.db import utc_now
+from backend.errors import FormError, NotFound
+from backend.models import Plan
+
+FURTHEST = timedelta(days=2 * 366)
+SUMMARY = "Mutual: look at our plan again"
+
+
+@dataclass(frozen=True)
+class Revisit:
+    """What a partner sees about looking at the plan again."""
+
+    by: date | None
+    set_by_me: bool
+    due: bool
+    asked_by_partner: bool
+    asked_by_me: bool
+    asked_at: datetime | None
+    today: date
+
+
+def revisit_of(plan: Plan, viewer_id: uuid.UUID, *, today: date) -> Revisit:
+    asked = plan.revisit_requested_by
+    return Revisit(
+        by=plan.revisit_by,
+        set_by_me=plan.revisit_set_by == viewer_id,
+        due=plan.revisit_by is not None and plan.revisit_by <= today,
+        asked_by_partner=asked is not None and asked != viewer_id,
+        asked_by_me=asked == viewer_id,
+        asked_at=plan.revisit_requested_at,
+        today=today,
+    )
+
+
+def checked_date(raw: str, *, today: date) -> date:
+    """A day from today on, within two years; FormError keeps what was typed."""
+    try:
+        day = date.fromisoformat(raw.strip())
+    except ValueError:
+        raise FormError(
+            {"revisit_by": "Please give the date as day, month and year."}
+        ) from None
+    if day < today:
+        raise FormError({"revisit_by": "Please choose today or a day after it."})
+    if day > today + FURTHEST:
+        raise FormError(
+            {"revisit_by": "Please choose a day within the next two years."}
+        )
+    return day
+
+
+def set_revisit(
+    session: Session, plan: Plan, *, account_id: uuid.UUID, revisit_by: str
+) -> Plan:
+    """Let's look at this again by a date; a date answers any wish to look again."""
+    plan.revisit_by = checked_date(revisit_by, today=utc_now().date())
+    plan.revisit_set_by = account_id
+    plan.revisit_requested_by = None
+    plan.revisit_requested_at = None
+    if plan.calendar_uid is None:
+        plan.calendar_uid = uuid.uuid4()
+    session.add(plan)
+    session.commit()
+    return plan
+
+
+def request_revisit(session: Session, plan: Plan, *, account_id: uuid.UUID) -> Plan:
+    """ "I'd like us to look at our plan again": the partner sees it when they come."""
+    if plan.revisit_requested_by is None:
+        plan.revisit_requested_by = account_id
+        plan.revisit_requested_at = utc_now()
+        session.add(plan)
+        session.commit()
+    return plan
+
+
+def calendar_file(plan: Plan, *, now: datetime | None = None) -> str:
+    """An all-day event on the revisit date: the app and the date, nothing else."""
+    if plan.revisit_by is None:
+        raise NotFound
+    day = plan.revisit_by
+    stamp = (now or utc_now()).strftime("%Y%m%dT%H%M%SZ")
+    # random, stored with the plan: stable across downloads, derived from nothing
+    uid = plan.calendar_uid or uuid.uuid4()
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Mutual//Mutual//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:{uid}@mutual",
+        f"DTSTAMP:{stamp}",
+        f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
+        f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",
+        f"SUMMARY:{SUMMARY}",
+        "TRANSP:TRANSPARENT",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "\r\n".join(lines) + "\r\n"

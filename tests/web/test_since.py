@@ -1,0 +1,154 @@
+"""Since you last looked: visits are kept, and only the partner's doings count."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import col, select
+
+from backend.models import Account, Entry, Membership, Revision
+from tests.helpers import soup
+from tests.web.test_consent import agree
+from tests.web.test_debriefs import answer, talk_path
+from tests.web.test_entries import add, entry_id
+
+
+def membership(session, plan_id, name) -> Membership:
+    session.expire_all()
+    member = session.exec(
+        select(Membership)
+        .join(Account, col(Account.id) == Membership.account_id)
+        .where(Membership.plan_id == uuid.UUID(plan_id), Account.display_name == name)
+    ).one()
+    session.commit()  # let go of SQLite's write lock before the next request
+    return member
+
+
+def looked(session, plan_id, name, *, ago: timedelta, previous=None) -> None:
+    member = membership(session, plan_id, name)
+    member.last_visit_at = datetime.now(UTC) - ago
+    member.previous_visit_at = previous
+    session.add(member)
+    session.commit()
+
+
+def counts(client, path) -> dict[str, int]:
+    page = soup(client.get(f"{path}/since"))
+    return {
+        group.h2.contents[0].strip(): len(group.select(".news-items > li"))
+        for group in page.select(".news-group")
+    }
+
+
+def test_opening_the_plan_is_a_visit_and_reloads_keep_the_list(partners, session):
+    before = membership(session, partners.plan_id, "Sam")
+    assert before.last_visit_at is None
+    partners.sam.get(partners.path)
+    first = membership(session, partners.plan_id, "Sam")
+    assert first.last_visit_at is not None
+    assert first.previous_visit_at is None
+    two_hours = datetime.now(UTC) - timedelta(hours=2)
+    looked(session, partners.plan_id, "Sam", ago=timedelta(hours=2))
+    partners.sam.get(partners.path)
+    moved = membership(session, partners.plan_id, "Sam")
+    assert abs(moved.previous_visit_at - two_hours) < timedelta(seconds=5)
+    assert datetime.now(UTC) - moved.last_visit_at < timedelta(minutes=1)
+    partners.sam.get(partners.path)
+    again = membership(session, partners.plan_id, "Sam")
+    assert again.previous_visit_at == moved.previous_visit_at
+
+
+def test_only_the_partners_doings_count(partners, session):
+    p = partners.path
+    mine = entry_id(add(partners.sam, p, "edge_responses", "Stay with me."))
+    looked(session, partners.plan_id, "Sam", ago=timedelta(hours=2))
+    looked(session, partners.plan_id, "Alex", ago=timedelta(hours=2))
+    add(partners.alex, p, "signals", "lighthouse")
+    partners.alex.post_form(
+        f"{p}/entries/{mine}", {"text": "Stay with me, please.", "base_version": "1"}
+    )
+    other = entry_id(add(partners.sam, p, "feel_safe", "Saying when."))
+    agree(partners.alex, p, other)
+    partners.alex.post_form(f"{p}/notes", {"what_i_need": "A walk."})
+    talk = talk_path(partners.alex, p)
+    answer(partners.alex, talk, "share", what_happened="Shared.")
+    # private things of Alex's never count for Sam
+    add(partners.alex, p, "hot_buttons", "SENTINEL-PRIVATE", draft=True)
+    partners.alex.post_form(
+        f"{p}/notes", {"what_i_see": "SENTINEL-PRIVATE", "action": "draft"}
+    )
+    answer(partners.alex, talk_path(partners.sam, p), what_happened="SENTINEL-PRIVATE")
+    found = counts(partners.sam, p)
+    assert found == {
+        "New in the plan": 1,
+        "New wordings": 1,
+        "Agreed, acknowledged or taken back": 1,
+        "Notes": 1,
+        "Talking it through": 2,
+    }
+    page = partners.sam.get(f"{p}/since")
+    assert "SENTINEL" not in page.text
+    assert "Stay with me, please." in page.text
+    # Sam's own doings are not news for Sam; for Alex they are (both entries
+    # came after Alex's last look, and so did the talk Sam started)
+    assert counts(partners.alex, p) == {
+        "New in the plan": 2,
+        "Talking it through": 1,
+    }
+
+
+def test_the_plan_page_and_my_plans_lead_to_it(partners, session):
+    looked(session, partners.plan_id, "Sam", ago=timedelta(hours=2))
+    add(partners.alex, partners.path, "signals", "lighthouse")
+    partners.alex.post_form(f"{partners.path}/notes", {"what_i_feel": "Glad."})
+    home = soup(partners.sam.get("/")).find("a", string="2 new since you last looked")
+    assert home["href"] == f"{partners.path}/since"
+    plan = soup(partners.sam.get(partners.path))
+    line = plan.select_one(".news-line a")
+    assert line.text == "2 new from Alex since you last looked"
+    assert line["href"] == f"{partners.path}/since"
+    assert counts(partners.sam, partners.path) == {"New in the plan": 1, "Notes": 1}
+
+
+def test_after_a_new_look_old_news_is_gone(partners, session):
+    eid = entry_id(add(partners.alex, partners.path, "signals", "lighthouse"))
+    two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+    entry = session.get(Entry, uuid.UUID(eid))
+    entry.created_at = entry.updated_at = two_hours_ago
+    (revision,) = session.exec(select(Revision).where(Revision.entry_id == entry.id))
+    revision.created_at = two_hours_ago
+    session.add_all([entry, revision])
+    session.commit()
+    looked(session, partners.plan_id, "Sam", ago=timedelta(hours=3))
+    assert counts(partners.sam, partners.path) == {"New in the plan": 1}
+    partners.sam.get(partners.path)  # this look begins: the list stays for it
+    assert counts(partners.sam, partners.path) == {"New in the plan": 1}
+    looked(
+        session,
+        partners.plan_id,
+        "Sam",
+        ago=timedelta(minutes=40),
+        previous=datetime.now(UTC) - timedelta(hours=3),
+    )
+    page = soup(partners.sam.get(f"{partners.path}/since"))
+    assert "Nothing new from Alex since then." in page.text
+    assert not page.select(".news-group")
+
+
+def test_a_shared_draft_counts_as_new(partners, session):
+    eid = entry_id(
+        add(partners.alex, partners.path, "hot_buttons", "Plans changing.", draft=True)
+    )
+    looked(session, partners.plan_id, "Sam", ago=timedelta(hours=2))
+    assert counts(partners.sam, partners.path) == {}
+    partners.alex.post_form(f"{partners.path}/entries/{eid}/share")
+    assert counts(partners.sam, partners.path) == {"New in the plan": 1}
+
+
+def test_since_fragment_for_live_refresh(partners):
+    response = partners.sam.get(
+        f"{partners.path}/since", headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    block = soup(response).find(id="news_list")
+    assert "sse:note" in block["hx-trigger"]
