@@ -1,0 +1,1 @@
+"""Benchmarks: Mutual measured against a floor served by the same app and server."""

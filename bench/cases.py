@@ -1,0 +1,315 @@
+"""The cases: what one round of each measures, as real authenticated requests."""
+
+import asyncio
+import gc
+import statistics
+import time
+from dataclasses import dataclass, field
+
+from bench.load import EventStream, Request, Result, closed_loop, percentile
+from bench.seed import EntryRef, Person, PlanRef, Seeded
+from bench.server import HOST, Server
+
+
+@dataclass
+class Config:
+    connections: int = 16
+    read_seconds: float = 3.0
+    warm_seconds: float = 1.0
+    writes_per_connection: int = 20
+    rounds: int = 3
+    pdf_renders: int = 4  # per round, served and bare each
+    live_passes: int = 2  # saves per live plan
+    live_writers: int = 4
+    streams: int = 1000
+    streams_per_account: int = 5
+
+    @classmethod
+    def smoke(cls) -> "Config":
+        return cls(
+            connections=4,
+            read_seconds=0.0,
+            warm_seconds=0.0,
+            writes_per_connection=1,
+            rounds=1,
+            pdf_renders=1,
+            live_passes=1,
+            live_writers=1,
+            streams=4,
+            streams_per_account=1,
+        )
+
+    @property
+    def read_requests(self) -> int | None:
+        """Smoke runs bound read cases by count, not time: 5 requests in all."""
+        return None if self.read_seconds else 2
+
+
+@dataclass
+class Bench:
+    server: Server
+    seeded: Seeded
+    config: Config
+    csrf: dict[str, str] = field(default_factory=dict)  # person id -> token
+    versions: dict[str, int] = field(default_factory=dict)  # entry id -> version
+    cursors: dict[int, int] = field(default_factory=dict)  # connection -> next entry
+    to_agree: dict[int, list[tuple[PlanRef, EntryRef]]] = field(default_factory=dict)
+
+    def headers(self, person: Person, *, htmx: bool = False) -> dict[str, str]:
+        headers = {
+            "Cookie": f"mutual_sid={person.token}",
+            "Accept": "text/html",
+            "Accept-Encoding": "gzip",
+        }
+        if htmx:
+            headers["HX-Request"] = "true"
+        return headers
+
+    def unsafe_headers(self, person: Person) -> dict[str, str]:
+        """What a browser's htmx POST carries: origin, fetch metadata, CSRF header."""
+        return {
+            **self.headers(person, htmx=True),
+            "Origin": self.server.url,
+            "Sec-Fetch-Site": "same-origin",
+            "X-CSRF-Token": self.csrf[person.id],
+        }
+
+    async def run(self, next_request, *, seconds=None, per_connection=None, check=None):
+        return await closed_loop(
+            HOST,
+            self.server.port,
+            next_request,
+            connections=self.config.connections,
+            seconds=seconds,
+            per_connection=per_connection,
+            check=check,
+        )
+
+
+async def floor(bench: Bench, seconds: float | None) -> Result:
+    person = bench.seeded.read.partners[0]
+    request = Request("GET", "/bench/floor", bench.headers(person))
+    return await bench.run(
+        lambda c, n: request, seconds=seconds, per_connection=_count(bench, seconds)
+    )
+
+
+async def plan_page(bench: Bench, seconds: float | None) -> Result:
+    plan = bench.seeded.read
+    request = Request("GET", f"/plans/{plan.id}", bench.headers(plan.partners[0]))
+    return await bench.run(
+        lambda c, n: request, seconds=seconds, per_connection=_count(bench, seconds)
+    )
+
+
+async def fragment(bench: Bench, seconds: float | None) -> Result:
+    plan = bench.seeded.read
+    headers = bench.headers(plan.partners[0], htmx=True)
+    paths = [f"/plans/{plan.id}/entries/{e.id}" for e in plan.entries]
+
+    def next_request(c: int, n: int) -> Request:
+        return Request("GET", paths[(c * 7 + n) % len(paths)], headers)
+
+    return await bench.run(
+        next_request, seconds=seconds, per_connection=_count(bench, seconds)
+    )
+
+
+def _count(bench: Bench, seconds: float | None) -> int | None:
+    return None if seconds else (bench.config.read_requests or 2)
+
+
+def _write_slot(bench: Bench, c: int) -> tuple[PlanRef, list[EntryRef]]:
+    """Connection c writes in its own plan, or its own share of one."""
+    plans = bench.seeded.writes
+    plan = plans[c % len(plans)]
+    sharers = -(-bench.config.connections // len(plans))
+    mine = [e for i, e in enumerate(plan.entries) if i % sharers == c // len(plans)]
+    return plan, mine
+
+
+async def save(bench: Bench, per_connection: int) -> Result:
+    """A new wording by the entry's writer: new revision, the partner's yes reset."""
+    pending: dict[int, tuple[PlanRef, EntryRef]] = {}
+
+    def next_request(c: int, n: int) -> Request:
+        plan, mine = _write_slot(bench, c)
+        cursor = bench.cursors.get(c, 0)
+        bench.cursors[c] = cursor + 1
+        entry = mine[cursor % len(mine)]
+        pending[c] = (plan, entry)
+        writer = plan.partners[entry.writer]
+        version = bench.versions.setdefault(entry.id, entry.version)
+        text = f"We stay near and keep our voices low, take {cursor + 1}. " * 3
+        return Request(
+            "POST",
+            f"/plans/{plan.id}/entries/{entry.id}",
+            bench.unsafe_headers(writer),
+            {"text": text.strip(), "base_version": str(version)},
+        )
+
+    def saved(c: int, request: Request, response) -> bool:
+        plan, entry = pending[c]
+        bench.versions[entry.id] += 1
+        bench.to_agree.setdefault(c, []).append((plan, entry))
+        return True
+
+    return await bench.run(next_request, per_connection=per_connection, check=saved)
+
+
+async def agree(bench: Bench, per_connection: int) -> Result:
+    """The other partner agrees to exactly the wording just saved."""
+
+    def next_request(c: int, n: int) -> Request | None:
+        queue = bench.to_agree.get(c) or []
+        if not queue:
+            return None
+        plan, entry = queue.pop(0)
+        other = plan.partners[1 - entry.writer]
+        return Request(
+            "POST",
+            f"/plans/{plan.id}/entries/{entry.id}/agree",
+            bench.unsafe_headers(other),
+            {"version": str(bench.versions[entry.id])},
+        )
+
+    return await bench.run(next_request, per_connection=per_connection)
+
+
+async def open_streams(
+    bench: Bench, pairs: list[tuple[PlanRef, Person]], *, at_once: int = 32
+) -> list[EventStream]:
+    """Open one stream per (plan, person), a few at a time; wait for each hello."""
+    gate = asyncio.Semaphore(at_once)
+    streams: list[EventStream] = []
+
+    async def one(plan: PlanRef, person: Person) -> None:
+        async with gate:
+            stream = EventStream(
+                HOST,
+                bench.server.port,
+                f"/plans/{plan.id}/events",
+                f"mutual_sid={person.token}",
+            )
+            streams.append(stream)
+            stream.start()
+            await asyncio.wait_for(stream.opened.wait(), 30)
+            if stream.status != 200:
+                raise RuntimeError(f"a stream was refused ({stream.status})")
+
+    await asyncio.gather(*(one(plan, person) for plan, person in pairs))
+    return streams
+
+
+async def close_streams(streams: list[EventStream]) -> None:
+    await asyncio.gather(*(s.close() for s in streams))
+
+
+@dataclass
+class LiveResult:
+    after_response: list[float]  # signal arrival minus save response, seconds
+    after_send: list[float]  # signal arrival minus save sent
+    errors: int
+    streams: int
+    encodings: list[str]
+
+
+async def live(bench: Bench) -> LiveResult:
+    """Every live plan open by both partners; writers save, partners' streams wait."""
+    plans = bench.seeded.live
+    pairs = [(plan, person) for plan in plans for person in plan.partners]
+    streams = await open_streams(bench, pairs)
+    by_key = {(s.path, s.cookie): s for s in streams}
+    after_response: list[float] = []
+    after_send: list[float] = []
+    errors = 0
+    jobs = [plan for _ in range(bench.config.live_passes) for plan in plans]
+    gate = asyncio.Semaphore(bench.config.live_writers)
+    from bench.load import Connection
+
+    async def one(plan: PlanRef, n: int) -> None:
+        nonlocal errors
+        entry = next(e for e in plan.entries if e.writer == 0)
+        writer, partner = plan.partners
+        stream = by_key[(f"/plans/{plan.id}/events", f"mutual_sid={partner.token}")]
+        async with gate:
+            version = bench.versions.setdefault(entry.id, entry.version)
+            conn = Connection(HOST, bench.server.port)
+            arrival = stream.expect(entry.id)
+            sent = time.perf_counter()
+            response = await conn.send(
+                Request(
+                    "POST",
+                    f"/plans/{plan.id}/entries/{entry.id}",
+                    bench.unsafe_headers(writer),
+                    {"text": f"Sit with me, pass {n}.", "base_version": str(version)},
+                )
+            )
+            answered = time.perf_counter()
+            await conn.close()
+            if response.status != 200:
+                errors += 1
+                return
+            bench.versions[entry.id] = version + 1
+            try:
+                arrived = await asyncio.wait_for(arrival, 10)
+            except TimeoutError:
+                errors += 1
+                return
+            after_response.append(max(0.0, arrived - answered))
+            after_send.append(arrived - sent)
+
+    try:
+        # one plan's saves must not overlap: each builds on the version before
+        for start in range(0, len(jobs), len(plans)):
+            batch = jobs[start : start + len(plans)]
+            await asyncio.gather(*(one(p, start + i) for i, p in enumerate(batch)))
+    finally:
+        await close_streams(streams)
+    encodings = sorted({s.encoding for s in streams})
+    return LiveResult(after_response, after_send, errors, len(streams), encodings)
+
+
+async def stream_memory(bench: Bench) -> dict:
+    """RSS with `streams` idle streams open minus RSS with none, per stream."""
+    config = bench.config
+    people = [(plan, p) for plan in bench.seeded.live for p in plan.partners]
+    warm = await open_streams(bench, people[: min(10, len(people))])
+    await close_streams(warm)
+    await asyncio.sleep(1.0)
+    gc.collect()
+    before = bench.server.rss_kib()
+    pairs = [
+        people[(i // config.streams_per_account) % len(people)]
+        for i in range(config.streams)
+    ]
+    streams = await open_streams(bench, pairs, at_once=64)
+    await asyncio.sleep(2.0)
+    after = bench.server.rss_kib()
+    await close_streams(streams)
+    return {
+        "streams": len(streams),
+        "rss_before_kib": before,
+        "rss_after_kib": after,
+        "kib_per_stream": (after - before) / max(1, len(streams)),
+    }
+
+
+def summarise(results: list[Result]) -> dict:
+    """Medians over rounds: throughput, and latency percentiles of each round."""
+    return {
+        "rps": statistics.median(r.rps for r in results),
+        "p50_ms": statistics.median(r.percentile(50) for r in results) * 1000,
+        "p99_ms": statistics.median(r.percentile(99) for r in results) * 1000,
+        "requests": sum(r.count for r in results),
+        "errors": sum(r.errors for r in results),
+        "rounds": [round(r.rps, 1) for r in results],
+    }
+
+
+def latency_summary(values: list[float]) -> dict:
+    return {
+        "p50_ms": percentile(values, 50) * 1000,
+        "p95_ms": percentile(values, 95) * 1000,
+        "samples": len(values),
+    }

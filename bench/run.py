@@ -1,0 +1,178 @@
+"""`make bench`: every case on SQLite and PostgreSQL, as ratios to the floor.
+
+    python -m bench.run                      # the whole benchmark (a few minutes)
+    python -m bench.run --db sqlite --no-browser
+    python -m bench.run --smoke --out /tmp/smoke.json   # what the test suite runs
+
+Each database gets a fresh seeded copy and its own server. After a warm-up, the
+read and write cases run in interleaved rounds; figures are medians over rounds,
+each also given as its ratio to the floor measured in the same run.
+"""
+
+import argparse
+import asyncio
+import io
+import json
+import statistics
+import time
+from pathlib import Path
+
+from backend.config import ROOT
+from backend.db import make_engine
+from bench import cases, report
+from bench.cases import Bench, Config
+from bench.load import Connection, Request
+from bench.seed import Scale, pdf_snapshot, seed
+from bench.server import HOST, bench_settings, database, serve
+
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+
+
+async def rounds(bench: Bench) -> dict[str, list]:
+    config = bench.config
+    seconds = config.read_seconds or None
+    reads = [("floor", cases.floor), ("page", cases.plan_page)]
+    reads.append(("fragment", cases.fragment))
+    if config.warm_seconds:
+        for _, case in reads:
+            await case(bench, config.warm_seconds)
+        await cases.save(bench, 3)
+        await cases.agree(bench, 3)
+    found: dict[str, list] = {name: [] for name in ("floor", "page", "fragment")}
+    found.update(save=[], agree=[])
+    for n in range(config.rounds):
+        shift = n % len(reads)
+        for name, case in reads[shift:] + reads[:shift]:
+            found[name].append(await case(bench, seconds))
+        found["save"].append(await cases.save(bench, config.writes_per_connection))
+        found["agree"].append(await cases.agree(bench, config.writes_per_connection))
+    return found
+
+
+def count_pages(body: bytes) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(body)).pages)
+
+
+async def pdf(bench: Bench, snapshot: dict) -> dict:
+    """The served PDF against a bare render of the same snapshot in this process."""
+    from backend.export.pdf import render_pdf
+
+    plan = bench.seeded.pdf
+    request = Request(
+        "GET", f"/plans/{plan.id}/agreed.pdf", bench.headers(plan.partners[0])
+    )
+    served: list[float] = []
+    bare: list[float] = []
+    errors = 0
+    pages = 0
+
+    async def fetch() -> float | None:
+        nonlocal errors, pages
+        conn = Connection(HOST, bench.server.port)
+        started = time.perf_counter()
+        response = await conn.send(request)
+        took = time.perf_counter() - started
+        await conn.close()
+        if response.status != 200 or not response.body.startswith(b"%PDF"):
+            errors += 1
+            return None
+        pages = count_pages(response.body)
+        return took
+
+    await fetch()  # starts the render worker
+    render_pdf(snapshot)  # loads fonts here too
+    for _ in range(bench.config.rounds):
+        for _ in range(bench.config.pdf_renders):
+            started = time.perf_counter()
+            render_pdf(snapshot)
+            bare.append(time.perf_counter() - started)
+            took = await fetch()
+            if took is not None:
+                served.append(took)
+    served_ms = statistics.median(served) * 1000 if served else 0.0
+    bare_ms = statistics.median(bare) * 1000
+    return {
+        "served_ms": served_ms,
+        "bare_ms": bare_ms,
+        "ratio": served_ms / bare_ms if bare_ms else 0.0,
+        "pages": pages,
+        "renders": len(served),
+        "errors": errors,
+    }
+
+
+async def measure(bench: Bench, snapshot: dict, *, browser: bool) -> dict:
+    found = await rounds(bench)
+    figures = {name: cases.summarise(results) for name, results in found.items()}
+    figures["pdf"] = await pdf(bench, snapshot)
+    figures["memory"] = await cases.stream_memory(bench)
+    live = await cases.live(bench)
+    figures["live"] = {
+        **cases.latency_summary(live.after_response),
+        "after_send": cases.latency_summary(live.after_send),
+        "errors": live.errors,
+        "streams": live.streams,
+        "encodings": live.encodings,
+    }
+    if browser:
+        from bench import browser as phone
+
+        if phone.available():
+            figures["browser"] = await asyncio.to_thread(phone.measure, bench)
+        else:
+            print(f"browser part skipped: no Chromium at {phone.CHROMIUM}")
+    return figures
+
+
+def run_database(kind: str, scale: Scale, config: Config, *, browser: bool) -> dict:
+    with database(kind) as url:
+        engine = make_engine(url)
+        seeded = seed(engine, bench_settings(url), scale)
+        snapshot = pdf_snapshot(engine, seeded.pdf.id)
+        engine.dispose()
+        print(f"[{kind}] seeded in {seeded.seconds:.1f} s", flush=True)
+        with serve(url) as server:
+            bench = Bench(server, seeded, config)
+            posting = [p for plan in seeded.writes for p in plan.partners]
+            posting += [plan.partners[0] for plan in seeded.live]
+            bench.csrf = {p.id: server.csrf(p.token) for p in posting}
+            started = time.perf_counter()
+            figures = asyncio.run(measure(bench, snapshot, browser=browser))
+            figures["seconds"] = time.perf_counter() - started
+            figures["seed_seconds"] = seeded.seconds
+            return figures
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--smoke", action="store_true", help="tiny: for the tests")
+    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    scale = Scale.smoke() if args.smoke else Scale()
+    config = Config.smoke() if args.smoke else Config()
+    if args.rounds:
+        config.rounds = args.rounds
+    started = time.perf_counter()
+    by_db = {}
+    kinds = [k.strip() for k in args.db.split(",") if k.strip()]
+    for n, kind in enumerate(kinds):
+        browser = not (args.smoke or args.no_browser) and n == 0
+        by_db[kind] = run_database(kind, scale, config, browser=browser)
+    results = report.build(by_db, config, smoke=args.smoke)
+    results["seconds"] = time.perf_counter() - started
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    table = report.markdown(results)
+    args.out.with_suffix(".md").write_text(table)
+    print(table)
+    print(f"results: {args.out} ({results['seconds']:.0f} s)")
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""The benchmark harness, run tiny on SQLite so it never rots; no target is asserted.
+
+The real benchmark is `make bench` (docs/performance.md); this only proves that
+every case still runs end to end against a real server and reports its figures.
+"""
+
+import json
+import threading
+
+import pytest
+
+from bench import run
+
+CASES = {"floor", "page", "fragment", "save", "agree", "live", "pdf", "memory"}
+
+
+@pytest.mark.slow
+def test_every_case_runs_and_reports(tmp_path, capsys):
+    out = tmp_path / "latest.json"
+    results: dict = {}
+
+    def smoke() -> None:
+        # its own thread: the harness runs its own event loop, and another test in
+        # this process (the browser's) may already hold one on the main thread
+        results.update(run.main(["--smoke", "--db", "sqlite", "--out", str(out)]))
+
+    worker = threading.Thread(target=smoke)
+    worker.start()
+    worker.join(120)
+    assert results, "the smoke benchmark did not finish"
+
+    assert json.loads(out.read_text())["cases"] == results["cases"]
+    assert out.with_suffix(".md").read_text().startswith("Run ")
+    rows = {row["case"]: row for row in results["cases"]}
+    assert set(rows) == CASES
+    for row in rows.values():
+        assert row["db"] == "sqlite"
+        assert row["errors"] == 0, row
+        assert {"figure", "ratio", "target", "met"} <= row.keys()
+    assert rows["floor"]["ratio"] == 1.0
+    for case in ("page", "fragment", "save", "agree"):
+        assert rows[case]["figure"] > 0
+        assert isinstance(rows[case]["met"], bool)
+    raw = results["raw"]["sqlite"]
+    assert raw["pdf"]["pages"] >= 1
+    assert raw["memory"]["streams"] == 4
+    assert raw["live"]["samples"] >= 1
+    # the live stream is never compressed: a compressor would hold signals back
+    assert raw["live"]["encodings"] == [""]
