@@ -16,6 +16,7 @@ from sqlmodel import Session
 from backend.auth.passwords import Hasher
 from backend.auth.service import create_account
 from backend.config import Settings
+from backend.consent import agreed
 from backend.consent import service as consent
 from backend.db import new_session
 from backend.entries import service as entries
@@ -235,7 +236,7 @@ def seed(engine: Engine, settings: Settings, scale: Scale) -> Seeded:
 def pdf_snapshot(engine: Engine, plan_id: str) -> dict:
     """The newest agreed snapshot of a plan, as the PDF route reads it."""
     with new_session(engine) as session:
-        found = consent.latest_version(session, uuid.UUID(plan_id))
+        found = agreed.latest_version(session, uuid.UUID(plan_id))
         if found is None:
             raise RuntimeError("the PDF plan has nothing agreed")
         return dict(found.snapshot)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import Response
 
+from backend.consent import agreed as agreed_plan
 from backend.consent import service
 from backend.consent.snapshots import reading_view
 from backend.deps import CurrentAccount, MemberPlan, SessionDep
@@ -97,8 +98,8 @@ def agreed(
     session: SessionDep,
     version: int | None = None,
 ) -> Response:
-    found = service.version(session, plan.id, version)
-    latest = service.latest_version(session, plan.id)
+    found = agreed_plan.version(session, plan.id, version)
+    latest = agreed_plan.latest_version(session, plan.id)
     counts = plan_page(session, plan, account.id).counts
     return render(
         request,
@@ -130,16 +131,16 @@ def versions(
     a: int | None = None,
     b: int | None = None,
 ) -> Response:
-    listing = service.versions(session, plan.id)
+    listing = agreed_plan.versions(session, plan.id)
     comparison = None
     if a is not None and b is not None:
         old, new = (
-            service.version(session, plan.id, a),
-            service.version(session, plan.id, b),
+            agreed_plan.version(session, plan.id, a),
+            agreed_plan.version(session, plan.id, b),
         )
         if old is None or new is None:
             raise NotFound
-        comparison = service.compare(old.snapshot, new.snapshot)
+        comparison = agreed_plan.compare(old.snapshot, new.snapshot)
     return render(
         request,
         "consent/versions.html",

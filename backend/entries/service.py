@@ -11,7 +11,8 @@ import uuid
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from backend.consent.service import record_consent, refresh_plan_version
+from backend.consent.agreed import refresh_plan_version
+from backend.consent.service import record_consent
 from backend.db import utc_now
 from backend.entries.sections import BY_KEY, RESPONSES
 from backend.errors import Conflict, FormError, NotFound

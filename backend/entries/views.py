@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from backend.consent.service import is_agreed, open_flags, standing_consents
+from backend.consent.agreed import is_agreed, standing_consents
+from backend.consent.service import open_flags
 from backend.entries.diff import Piece, word_diff
 from backend.entries.sections import PERSONAL, SECTIONS, Section
 from backend.models import (

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.auth.ratelimit import Limit, spend
-from backend.consent import service as consent
+from backend.consent import agreed as consent
 from backend.deps import CurrentAccount, MemberPlan, SessionDep, SettingsDep
 from backend.errors import DomainError, NotFound
 from backend.export.worker import PdfError, PdfRenderer

@@ -99,7 +99,8 @@ def plans_of(session: Session, account_id: uuid.UUID) -> list[Plan]:
 
 def summaries(session: Session, account_id: uuid.UUID) -> list[PlanSummary]:
     """My plans, each with my partner, what waits for me and the latest version."""
-    from backend.consent.service import latest_version_numbers, waiting_counts
+    from backend.consent.agreed import latest_version_numbers
+    from backend.consent.service import waiting_counts
 
     plans = plans_of(session, account_id)
     ids = [p.id for p in plans]
@@ -247,7 +248,7 @@ def leave_plan(session: Session, plan: Plan, *, account_id: uuid.UUID) -> bool:
     entry; a shared entry keeps your partner's newest wording, or goes if it has
     none. A plan left with no partners is deleted with everything in it.
     """
-    from backend.consent.service import refresh_plan_version
+    from backend.consent.agreed import refresh_plan_version
     from backend.entries.service import erase_words_of
 
     erase_words_of(session, plan.id, account_id)

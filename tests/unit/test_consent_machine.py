@@ -20,6 +20,7 @@ from hypothesis.stateful import (
 )
 from sqlmodel import col, select
 
+from backend.consent import agreed
 from backend.consent import service as consent
 from backend.db import new_session
 from backend.entries import service
@@ -206,7 +207,7 @@ def machine(engine, partners_count: int):
             if not hasattr(self, "session"):
                 return
             actual = {
-                e.id for e, _ in consent.agreed_entries(self.session, self.plan.id)
+                e.id for e, _ in agreed.agreed_entries(self.session, self.plan.id)
             }
             assert actual == self._expected()
 
@@ -227,7 +228,7 @@ def machine(engine, partners_count: int):
             assert [v.number for v in versions] == list(range(1, len(versions) + 1))
             if versions:
                 newest = versions[-1].snapshot
-                assert consent.signature(newest) == [tuple(s) for s in signature]
+                assert agreed.signature(newest) == [tuple(s) for s in signature]
                 texts = {e["id"]: e["text"] for e in newest["entries"]}
                 assert texts == {str(k): self.entries[k].text for k in self._expected()}
             self.versions_seen = len(versions)

@@ -3,6 +3,7 @@
 import pytest
 from sqlmodel import select
 
+from backend.consent import agreed
 from backend.consent import service as consent
 from backend.entries import service
 from backend.errors import FormError, NotFound
@@ -17,7 +18,7 @@ def pair(session):
 
 
 def _agreed_ids(session, plan):
-    return {e.id for e, _ in consent.agreed_entries(session, plan.id)}
+    return {e.id for e, _ in agreed.agreed_entries(session, plan.id)}
 
 
 def test_writing_counts_as_the_writers_consent(session, pair):
@@ -194,10 +195,10 @@ def test_deleting_an_agreed_entry_changes_the_agreed_plan(session, pair):
         session, plan, author_id=sam.id, section="signals", text="lighthouse"
     )
     consent.agree(session, plan, entry, account_id=alex.id, version=1)
-    assert consent.latest_version(session, plan.id).number == 1
+    assert agreed.latest_version(session, plan.id).number == 1
     service.delete_entry(session, plan, str(entry.id), account_id=alex.id)
-    assert consent.latest_version(session, plan.id).number == 2
-    assert consent.latest_version(session, plan.id).snapshot["entries"] == []
+    assert agreed.latest_version(session, plan.id).number == 2
+    assert agreed.latest_version(session, plan.id).snapshot["entries"] == []
 
 
 def test_private_draft_is_the_owners_alone(session, pair):

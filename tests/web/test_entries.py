@@ -246,3 +246,17 @@ def test_fragment_and_full_page_are_the_same_card(partners):
     full = partners.sam.get(f"{partners.path}/entries/{eid}")
     assert "<html" in full.text
     assert soup(full).find(id=f"entry-{eid}")
+
+
+def test_times_are_relative_with_the_exact_time_at_hand(partners):
+    eid = entry_id(add(partners.sam, partners.path, "signals", "lighthouse"))
+    card = soup(
+        partners.sam.get(
+            f"{partners.path}/entries/{eid}", headers={"HX-Request": "true"}
+        )
+    )
+    moment = card.select_one(".byline time")
+    assert moment.text == "just now"
+    assert moment["datetime"].startswith("20")
+    assert "UTC" in moment["title"]
+    assert moment["tabindex"] == "0"  # reachable by keyboard, shown on focus
