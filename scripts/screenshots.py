@@ -199,6 +199,12 @@ def shoot(browser, base_url: str, who: dict, out: Path, scheme: str) -> list[Pat
                 page.screenshot(path=path, full_page=True, animations="disabled")
                 saved.append(path)
                 say(f"  {shown(path)}")
+                if name == "plan" and size == "desktop":
+                    # what fits on one screen, for the README
+                    top = out / "plan-desktop-screen.png"
+                    page.evaluate("window.scrollTo(0, 0)")
+                    page.screenshot(path=top, animations="disabled")
+                    saved.append(top)
             context.close()
     return saved
 
