@@ -87,6 +87,21 @@ def request_revisit(session: Session, plan: Plan, *, account_id: uuid.UUID) -> P
     return plan
 
 
+def clear_revisit(
+    session: Session, plan: Plan, *, account_id: uuid.UUID, what: str
+) -> Plan:
+    """Either partner clears the date; only the one who asked takes a wish back."""
+    if what == "date":
+        plan.revisit_by = None
+        plan.revisit_set_by = None
+    elif what == "request" and plan.revisit_requested_by == account_id:
+        plan.revisit_requested_by = None
+        plan.revisit_requested_at = None
+    session.add(plan)
+    session.commit()
+    return plan
+
+
 def calendar_file(plan: Plan, *, now: datetime | None = None) -> str:
     """An all-day event on the revisit date: the app and the date, nothing else."""
     if plan.revisit_by is None:

@@ -247,6 +247,18 @@ def request_revisit(
     return _revisit_panel(request, session, plan, account.id, revisit_said="asked")
 
 
+@router.post("/plans/{plan_id}/revisit/clear", name="plans.revisit_clear")
+def clear_revisit(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    what: Annotated[str, Form()] = "",
+) -> Response:
+    revisit.clear_revisit(session, plan, account_id=account.id, what=what)
+    return _revisit_panel(request, session, plan, account.id, revisit_said="cleared")
+
+
 @router.get("/plans/{plan_id}/revisit.ics", name="plans.revisit_ics")
 def revisit_calendar(plan: MemberPlan, account: CurrentAccount) -> Response:
     return Response(

@@ -135,3 +135,27 @@ def test_the_calendar_file_names_the_app_and_the_date_only(partners):
     set_day(partners.sam, partners.path, (TODAY + timedelta(days=3)).isoformat())
     moved = partners.sam.get(f"{partners.path}/revisit.ics").content.decode()
     assert f"UID:{uid}\r\n" in moved
+
+
+def clear(client, path, what):
+    return client.post_form(f"{path}/revisit/clear", {"what": what}, htmx=True)
+
+
+def test_either_partner_clears_the_date(partners):
+    set_day(partners.sam, partners.path)
+    cleared = clear(partners.alex, partners.path, "date")
+    assert cleared.status_code == 200
+    assert "Done." in cleared.text
+    assert "chosen by" not in panel(partners.sam, partners.path).text
+    assert partners.sam.get(f"{partners.path}/revisit.ics").status_code == 404
+
+
+def test_only_the_one_who_asked_takes_the_wish_back(partners):
+    ask(partners.sam, partners.path)
+    clear(partners.alex, partners.path, "request")
+    assert panel(partners.alex, partners.path).select_one(".revisit-asked")
+    mine = panel(partners.sam, partners.path)
+    assert mine.find("button", string="Take back my wish")
+    clear(partners.sam, partners.path, "request")
+    assert not panel(partners.alex, partners.path).select_one(".revisit-asked")
+    assert "You asked" not in panel(partners.sam, partners.path).text
