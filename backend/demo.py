@@ -62,7 +62,9 @@ def _seed(session: Session, hasher: Hasher, settings: Settings) -> None:
         )[0]
         for name, email, password in PEOPLE
     )
-    plan = plans.create_plan(session, account_id=sam.id, title="Our plan for the hard days")
+    plan = plans.create_plan(
+        session, account_id=sam.id, title="Our plan for the hard days"
+    )
     token = plans.make_invite(session, plan, account_id=sam.id, days=7)
     plans.accept_invite(session, token, account_id=alex.id)
     mine = _write(session, plan, sam, SAM_WRITES)

@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from backend.auth import csrf
 from backend.auth.sessions import Visitor, identify
+from backend.auth.tokens import mask
 from backend.config import Settings
 from backend.db import get_session
 from backend.models import Account, Plan
@@ -44,7 +45,8 @@ async def identify_visitor(request: Request) -> Visitor:
     )
     request.state.visitor = visitor
     request.state.account = visitor.account
-    request.state.csrf_token = visitor.csrf_token
+    # masked afresh for every response, the same within one page
+    request.state.csrf_token = mask(visitor.csrf_token)
     if request.method not in csrf.SAFE_METHODS:
         content_type = request.headers.get("content-type", "")
         form = await request.form() if content_type.startswith(FORM_TYPES) else None

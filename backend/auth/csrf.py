@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from backend.auth.sessions import Visitor
-from backend.auth.tokens import same
+from backend.auth.tokens import same, unmask
 from backend.errors import Forbidden
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -50,7 +50,8 @@ def check(
     if sent is None and form is not None:
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
-    if sent and visitor.csrf_token and same(sent, visitor.csrf_token):
+    token = unmask(sent) if sent else None
+    if token and visitor.csrf_token and same(token, visitor.csrf_token):
         return
     if visitor.session_expired:
         raise SessionExpired

@@ -17,5 +17,28 @@ def sign(secret: str, message: str) -> str:
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
+def mask(token: str) -> str:
+    """A hex token XOR a fresh random pad, pad first: a new spelling per page.
+
+    Compressed pages then carry no repeating secret for a BREACH-style guess.
+    """
+    raw = bytes.fromhex(token)
+    pad = secrets.token_bytes(len(raw))
+    return pad.hex() + bytes(a ^ b for a, b in zip(raw, pad, strict=True)).hex()
+
+
+def unmask(masked: str) -> str | None:
+    """The token inside a masked one; None for anything malformed."""
+    try:
+        both = bytes.fromhex(masked)
+    except ValueError:
+        return None
+    if not both or len(both) % 2:
+        return None
+    half = len(both) // 2
+    pad, hidden = both[:half], both[half:]
+    return bytes(a ^ b for a, b in zip(hidden, pad, strict=True)).hex()
+
+
 def same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
