@@ -106,6 +106,11 @@ templates.env.filters["exact"] = exact
 templates.env.filters["fromiso"] = datetime.fromisoformat
 
 
+def client_address(request: Request) -> str:
+    """The sender's address (a proxy's forwarded one, when uvicorn trusts it)."""
+    return request.client.host if request.client else "unknown"
+
+
 def is_fragment(request: Request) -> bool:
     """True for htmx requests that swap part of a page (not history restores)."""
     headers = request.headers

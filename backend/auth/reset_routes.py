@@ -9,12 +9,12 @@ from starlette.responses import HTMLResponse, Response
 
 from backend.auth import reset
 from backend.auth.ratelimit import Limit, TooManyAttempts, spend
-from backend.auth.routes import HasherDep, _client, _signed_in, _too_many
+from backend.auth.routes import HasherDep, signed_in, too_many
 from backend.auth.service import normalise_email
 from backend.auth.tokens import digest
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import FormError
-from backend.web import render
+from backend.web import client_address, render
 
 router = APIRouter()
 
@@ -43,7 +43,7 @@ def forgot(
         spend(
             session,
             [
-                Limit(f"forgot:ip:{_client(request)}", 5, timedelta(hours=1)),
+                Limit(f"forgot:ip:{client_address(request)}", 5, timedelta(hours=1)),
                 Limit(f"forgot:email:{address}", 3, timedelta(hours=1)),
             ],
             enabled=settings.rate_limits,
@@ -58,7 +58,7 @@ def forgot(
             status=422,
         )
     except TooManyAttempts as error:
-        return _too_many(request, "auth/forgot.html", context, "forgot_form", error)
+        return too_many(request, "auth/forgot.html", context, "forgot_form", error)
     return render(
         request, "auth/forgot.html", {**context, "sent": True}, block="forgot_form"
     )
@@ -86,7 +86,7 @@ def reset_password(
     try:
         spend(
             session,
-            [Limit(f"reset:ip:{_client(request)}", 10, timedelta(minutes=15))],
+            [Limit(f"reset:ip:{client_address(request)}", 10, timedelta(minutes=15))],
             enabled=settings.rate_limits,
         )
         session_token = reset.reset_password(
@@ -103,8 +103,8 @@ def reset_password(
             status=422,
         )
     except TooManyAttempts as error:
-        return _too_many(request, "auth/reset.html", context, "reset_form", error)
-    return _signed_in(request, settings, session_token, "/")
+        return too_many(request, "auth/reset.html", context, "reset_form", error)
+    return signed_in(request, settings, session_token, "/")
 
 
 def _gone(request: Request) -> HTMLResponse:

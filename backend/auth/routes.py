@@ -11,11 +11,11 @@ from backend.auth import saved, service
 from backend.auth.middleware import cookie_header
 from backend.auth.passwords import Hasher
 from backend.auth.ratelimit import Limit, TooManyAttempts, spend
-from backend.auth.sessions import Cookie, cookie_name
+from backend.auth.sessions import Cookie, cookie_name, end_session
 from backend.auth.tokens import digest
 from backend.deps import CurrentAccount, SessionDep, SettingsDep, VisitorDep
 from backend.errors import FormError
-from backend.web import redirect, render
+from backend.web import client_address, redirect, render
 
 router = APIRouter()
 
@@ -35,11 +35,7 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def _signed_in(
+def signed_in(
     request: Request, settings: SettingsDep, token: str, target: str
 ) -> Response:
     response = redirect(request, target)
@@ -71,7 +67,7 @@ def signup(
     try:
         spend(
             session,
-            [Limit(f"signup:ip:{_client(request)}", 10, timedelta(hours=1))],
+            [Limit(f"signup:ip:{client_address(request)}", 10, timedelta(hours=1))],
             enabled=settings.rate_limits,
         )
         _, token = service.create_account(
@@ -91,8 +87,8 @@ def signup(
             status=422,
         )
     except TooManyAttempts as error:
-        return _too_many(request, "auth/signup.html", context, "signup_form", error)
-    return _signed_in(request, settings, token, safe_next(next))
+        return too_many(request, "auth/signup.html", context, "signup_form", error)
+    return signed_in(request, settings, token, safe_next(next))
 
 
 @router.get("/login", name="auth.login")
@@ -131,7 +127,7 @@ def login(
         spend(
             session,
             [
-                Limit(f"login:ip:{_client(request)}", 10, timedelta(minutes=1)),
+                Limit(f"login:ip:{client_address(request)}", 10, timedelta(minutes=1)),
                 Limit(f"login:account:{address}", 10, timedelta(minutes=15)),
             ],
             enabled=settings.rate_limits,
@@ -148,11 +144,11 @@ def login(
             status=422,
         )
     except TooManyAttempts as error:
-        return _too_many(request, "auth/login.html", context, "login_form", error)
-    return _signed_in(request, settings, token, safe_next(next))
+        return too_many(request, "auth/login.html", context, "login_form", error)
+    return signed_in(request, settings, token, safe_next(next))
 
 
-def _too_many(
+def too_many(
     request: Request, template: str, context: dict, block: str, error: TooManyAttempts
 ) -> Response:
     response = render(
@@ -169,8 +165,6 @@ def _too_many(
 @router.post("/logout", name="auth.logout")
 def logout(request: Request, visitor: VisitorDep, settings: SettingsDep) -> Response:
     if visitor.session_hash:
-        from backend.auth.sessions import end_session
-
         end_session(request.app.state.engine, visitor.session_hash)
     response = redirect(request, "/")
     response.headers.append(
@@ -239,7 +233,7 @@ def change_password(
             block="password_form",
             status=422,
         )
-    return _signed_in(request, settings, token, "/account?saved=password")
+    return signed_in(request, settings, token, "/account?saved=password")
 
 
 @router.post("/account/sign-out-everywhere", name="auth.sign_out_everywhere")

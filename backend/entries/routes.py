@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from backend.debriefs.service import pinnable
 from backend.deps import CurrentAccount, MemberPlan, SessionDep
@@ -379,6 +379,3 @@ def stamps(
 
 def plan_context(session: Session, plan: Plan, account_id: uuid.UUID) -> dict:
     return {"page": plan_page(session, plan, account_id)}
-
-
-__all__ = ["HTMLResponse", "plan_context", "router"]

@@ -120,18 +120,7 @@ def add_entry(
     )
     session.add(entry)
     session.flush()
-    session.add(
-        Revision(
-            entry_id=entry.id,
-            version=1,
-            text=wording,
-            author_id=author_id,
-            debrief_id=debrief_id,
-        )
-    )
-    record_consent(session, entry, author_id)
-    refresh_plan_version(session, plan)
-    session.commit()
+    _save_wording(session, plan, entry, author_id=author_id, debrief_id=debrief_id)
     return entry
 
 
@@ -150,10 +139,7 @@ def edit_entry(
     _require_change(entry, author_id)
     if entry.deleted_at is not None:
         raise FormError({"form": "This entry was removed. Restore it to change it."})
-    try:
-        wording = checked_text(text)
-    except FormError:
-        raise
+    wording = checked_text(text)
     if base_version != entry.version:
         raise StaleEdit(entry, clean_text(text))
     if wording == entry.text:
@@ -163,11 +149,24 @@ def edit_entry(
     entry.updated_at = utc_now()
     entry.updated_by = author_id
     session.add(entry)
+    _save_wording(session, plan, entry, author_id=author_id, debrief_id=debrief_id)
+    return entry
+
+
+def _save_wording(
+    session: Session,
+    plan: Plan,
+    entry: Entry,
+    *,
+    author_id: uuid.UUID,
+    debrief_id: uuid.UUID | None,
+) -> None:
+    """Append the entry's current wording as a revision; writing it is consenting."""
     session.add(
         Revision(
             entry_id=entry.id,
             version=entry.version,
-            text=wording,
+            text=entry.text,
             author_id=author_id,
             debrief_id=debrief_id,
         )
@@ -175,7 +174,6 @@ def edit_entry(
     record_consent(session, entry, author_id)
     refresh_plan_version(session, plan)
     session.commit()
-    return entry
 
 
 def delete_entry(

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from backend.consent.agreed import is_agreed, standing_consents
 from backend.consent.service import open_flags
 from backend.entries.diff import Piece, word_diff
-from backend.entries.sections import PERSONAL, SECTIONS, Section
+from backend.entries.sections import BY_KEY, PERSONAL, SECTIONS, Section
 from backend.models import (
     Account,
     Consent,
@@ -274,8 +274,6 @@ def _view(
     partners: list[uuid.UUID],
     old_text: str | None,
 ) -> EntryView:
-    from backend.entries.sections import BY_KEY
-
     section = BY_KEY[e.section]
     current = {c.account_id: c for c in consents if c.version == e.version}
     agreed = is_agreed(e, consents, partners)

@@ -1,6 +1,7 @@
 """My plans, a plan's membership, invitations and leaving."""
 
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -8,6 +9,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from backend.auth.ratelimit import Limit, TooManyAttempts, spend
 from backend.db import utc_now
 from backend.debriefs.service import PROMPTS, pinned_view
 from backend.deps import CurrentAccount, MemberPlan, SessionDep, SettingsDep, VisitorDep
@@ -15,7 +17,7 @@ from backend.entries.routes import plan_context
 from backend.errors import FormError
 from backend.models import Plan
 from backend.plans import revisit, service, since, timeline
-from backend.web import is_fragment, path_for, redirect, render
+from backend.web import client_address, is_fragment, path_for, redirect, render
 
 router = APIRouter()
 
@@ -156,11 +158,7 @@ def accept_invite(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    from datetime import timedelta
-
-    from backend.auth.ratelimit import Limit, TooManyAttempts, spend
-
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     try:
         spend(
             session,
