@@ -1,7 +1,7 @@
 """Agreeing together over HTTP: labels, states, the agreed plan and its versions."""
 
 from tests.helpers import soup
-from tests.web.test_entries import add, entry_id
+from tests.web.steps import add, agree, entry_id
 
 
 def card(client, path, eid):
@@ -11,12 +11,6 @@ def card(client, path, eid):
 
 def state(client, path, eid):
     return card(client, path, eid).select_one(".state").get_text(" ", strip=True)
-
-
-def agree(client, path, eid, version=1):
-    return client.post_form(
-        f"{path}/entries/{eid}/agree", {"version": str(version)}, htmx=True
-    )
 
 
 def test_labels_agree_for_shared_acknowledge_for_partners_own(partners):

@@ -8,37 +8,9 @@ from sqlmodel import select
 from backend.models import Revision
 from tests.helpers import soup
 from tests.routes import all_routes, fill
-from tests.web.test_entries import add, entry_id
+from tests.web.steps import add, answer, entry_id, record_signals, start_talk, talk_path
 
 ANSWERS = ("what_happened", "how_it_felt", "what_would_help", "what_to_change")
-
-
-def start_talk(client, path, *, day="2026-03-12", title="", htmx=False):
-    return client.post_form(
-        f"{path}/debriefs", {"happened_on": day, "title": title}, htmx=htmx
-    )
-
-
-def talk_path(client, path, **kw) -> str:
-    return start_talk(client, path, **kw).headers["location"]
-
-
-def answer(client, talk, action="save", *, htmx=True, **texts):
-    return client.post_form(f"{talk}/answers", {"action": action, **texts}, htmx=htmx)
-
-
-def record_signals(app, monkeypatch) -> list:
-    """Every signal published from now on, as (plan id, kind, data)."""
-    sent = []
-    broker = app.state.broker
-    original = broker.publish
-
-    def publish(plan_id, kind, **data):
-        sent.append((str(plan_id), kind, data))
-        original(plan_id, kind, **data)
-
-    monkeypatch.setattr(broker, "publish", publish)
-    return sent
 
 
 @pytest.fixture

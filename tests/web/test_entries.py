@@ -3,18 +3,7 @@
 import re
 
 from tests.helpers import soup
-
-
-def add(client, path, section, text, *, htmx=True, draft=False):
-    data = {"section": section, "text": text}
-    if draft:
-        data["draft"] = "1"
-    return client.post_form(f"{path}/entries", data, htmx=htmx)
-
-
-def entry_id(response) -> str:
-    card = soup(response).find("article", class_="entry")
-    return card["id"].removeprefix("entry-")
+from tests.web.steps import add, entry_id
 
 
 def test_plan_page_has_every_section_with_prompts(partners):

@@ -6,8 +6,7 @@ import pytest
 from pypdf import PdfReader
 
 from backend.export import PdfRenderer
-from tests.web.test_consent import agree
-from tests.web.test_entries import add, entry_id
+from tests.web.steps import add, agree, entry_id
 
 pytestmark = pytest.mark.slow
 

@@ -3,8 +3,7 @@
 import pytest
 
 from tests.helpers import soup
-from tests.web.test_debriefs import record_signals, talk_path
-from tests.web.test_entries import add, entry_id
+from tests.web.steps import add, entry_id, record_signals, talk_path
 
 
 @pytest.fixture

@@ -7,9 +7,7 @@ from sqlmodel import col, select
 
 from backend.models import Account, Entry, Membership, Revision
 from tests.helpers import soup
-from tests.web.test_consent import agree
-from tests.web.test_debriefs import answer, talk_path
-from tests.web.test_entries import add, entry_id
+from tests.web.steps import add, agree, answer, entry_id, talk_path
 
 
 def membership(session, plan_id, name) -> Membership:

@@ -1,9 +1,7 @@
 """The plan's timeline: versions, talks, notes and flags, newest first, with who."""
 
 from tests.helpers import soup
-from tests.web.test_consent import agree
-from tests.web.test_debriefs import answer, talk_path
-from tests.web.test_entries import add, entry_id
+from tests.web.steps import add, agree, answer, entry_id, talk_path
 
 
 def moments(client, path):
