@@ -149,8 +149,9 @@ def create_app(
         return response
 
     app.add_middleware(VisitorCookiesMiddleware, secure=settings.secure_cookies)
-    app.add_middleware(SecurityHeadersMiddleware, https=settings.secure_cookies)
     app.add_middleware(BodyLimitMiddleware)
+    # Outside the body limit, so its 413 carries the headers too.
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.secure_cookies)
     # Outermost, so it compresses what the others produced.
     app.add_middleware(CompressPages)
     app.mount("/static", CachedStatic(directory=ROOT / "static"), name="static")
