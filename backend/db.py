@@ -3,6 +3,8 @@
 SQLite holds one writer at a time. Write sessions begin with BEGIN IMMEDIATE and,
 inside this process, queue on a lock first, so colliding writers wait their turn
 instead of falling into SQLite's busy-retry sleeps. Read sessions begin deferred.
+Where the app is handed one connection instead of an engine (the tests, on
+PostgreSQL), every session nests in that connection's transaction.
 """
 
 import threading
@@ -12,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
@@ -89,15 +91,26 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def new_session(engine: Engine, *, write: bool = False) -> Session:
-    """A session; write sessions take SQLite's write lock when they begin."""
-    bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
+def new_session(bind: Engine | Connection, *, write: bool = False) -> Session:
+    """A session; write sessions take SQLite's write lock when they begin.
+
+    Given a connection already inside a transaction, the session joins it: its
+    commits release a savepoint, and the outer transaction stays its owner's.
+    """
+    if isinstance(bind, Connection):
+        return Session(
+            bind=bind,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+        )
+    if write:
+        bind = bind.execution_options(**{WRITE_OPTION: True})
     return Session(bind=bind, expire_on_commit=False)
 
 
 @contextmanager
-def write_session(engine: Engine) -> Iterator[Session]:
-    with new_session(engine, write=True) as session:
+def write_session(bind: Engine | Connection) -> Iterator[Session]:
+    with new_session(bind, write=True) as session:
         yield session
 
 
@@ -108,10 +121,10 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def database_reachable(engine: Engine) -> bool:
+def database_reachable(bind: Engine | Connection) -> bool:
     try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
+        with new_session(bind) as session:
+            session.connection().exec_driver_sql("SELECT 1")
     except Exception:
         return False
     return True

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,7 +22,7 @@ from backend.auth.middleware import VisitorCookiesMiddleware
 from backend.auth.passwords import Hasher
 from backend.config import ROOT, Settings
 from backend.consent import routes as consent_routes
-from backend.db import make_engine
+from backend.db import make_engine, new_session
 from backend.debriefs import routes as debrief_routes
 from backend.deps import identify_visitor
 from backend.entries import routes as entry_routes
@@ -81,22 +81,26 @@ def _route(request: Request) -> str:
     return getattr(route, "path", "?")
 
 
-def _check_sqlite(engine: Engine) -> None:
-    with engine.connect() as conn:
-        result = conn.execute(text("PRAGMA quick_check")).scalar()
+def _check_sqlite(bind: Engine | Connection) -> None:
+    with new_session(bind) as session:
+        result = session.connection().exec_driver_sql("PRAGMA quick_check").scalar()
     if result != "ok":
         raise RuntimeError("the SQLite database failed its integrity check")
 
 
 def create_app(
-    settings: Settings | None = None, *, engine: Engine | None = None
+    settings: Settings | None = None, *, engine: Engine | Connection | None = None
 ) -> FastAPI:
+    """The app; given no engine, it makes its own from the settings.
+
+    Given one connection instead, every session joins that connection's
+    transaction (the tests roll each one back)."""
     settings = settings or Settings()
     own_engine = engine is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = engine or make_engine(settings.database_url)
+        db = engine if engine is not None else make_engine(settings.database_url)
         if db.dialect.name == "sqlite":
             _check_sqlite(db)
         app.state.engine = db
@@ -106,7 +110,7 @@ def create_app(
             pdf = getattr(app.state, "pdf", None)
             if pdf is not None:
                 pdf.close()
-            if own_engine:
+            if own_engine and isinstance(db, Engine):
                 db.dispose()
 
     app = FastAPI(

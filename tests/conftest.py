@@ -3,6 +3,10 @@
 Every database test runs once per backend. PostgreSQL needs
 MUTUAL_TEST_POSTGRES_URL; without it those tests skip, except in CI (CI=true),
 where a skip would hide a failure and so fails instead.
+
+Isolation: on SQLite each test has a database file of its own. On PostgreSQL each
+test runs inside one transaction on one connection, rolled back at its end (see
+`engine`); a test that needs several connections at once is marked `real_engine`.
 """
 
 import os
@@ -14,7 +18,16 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    literal,
+    make_url,
+    select,
+    text,
+    union_all,
+)
 from sqlmodel import Session, SQLModel
 
 import backend.models  # noqa: F401  (registers every table)
@@ -31,6 +44,18 @@ TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("MUTUAL_SECRET_KEY", TEST_SECRET)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test served by a real server (`live_url`) gets real connections too.
+
+    The server answers from its own threads, and may still be closing one
+    request's session while the test sends the next: one shared connection
+    would interleave them.
+    """
+    for item in items:
+        if "live_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.real_engine)
 
 
 def skip_or_fail(reason: str) -> None:
@@ -71,17 +96,81 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def postgres_engine(postgres_database: str) -> Iterator[Engine]:
+    """The worker's engine for rolled-back tests: each holds one of its connections."""
+    engine = make_engine(postgres_database)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
+def real_engine(db_url: str) -> Iterator[Engine]:
+    """An engine whose connections commit for real, as in production.
+
+    For tests that need several connections at once: writers racing each other
+    from threads, a real server whose live streams open sessions of their own,
+    code that builds its own engine from the settings (the demo seed, the
+    operator's reset link). One transaction cannot serve them: a connection is
+    not shared between threads, and another connection cannot see rows that were
+    never committed. Mark such a test `@pytest.mark.real_engine` (a test using
+    `live_url` is marked already) and the `engine` fixture, so `app`, `session`
+    and the clients, uses this one. On PostgreSQL every table is emptied after.
+    """
     engine = make_engine(db_url)
     if engine.dialect.name == "sqlite":
         SQLModel.metadata.create_all(engine)
     yield engine
     if engine.dialect.name == "postgresql":
-        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        _empty_every_table(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def engine(
+    request: pytest.FixtureRequest, db_url: str
+) -> Iterator[Engine | Connection]:
+    """What the app and the test's sessions bind to.
+
+    SQLite: a fresh database file per test. PostgreSQL: one connection that
+    `begin()`s, handed to the app instead of an engine; every session joins its
+    transaction with `join_transaction_mode="create_savepoint"` (backend.db
+    new_session), so the app's own commits become savepoint releases and the
+    whole test is rolled back at its end: nothing to clean, nothing left over.
+    Tests marked `real_engine` get `real_engine` instead.
+    """
+    if db_url.startswith("sqlite") or request.node.get_closest_marker("real_engine"):
+        yield request.getfixturevalue("real_engine")
+        return
+    with request.getfixturevalue("postgres_engine").connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+        left = _tables_with_rows(conn)
+        conn.rollback()
+    if left:
+        _empty_every_table(request.getfixturevalue("postgres_engine"))
+        pytest.fail(
+            f"rows in {', '.join(left)} outlived the rolled-back transaction: "
+            "something committed on a connection of its own; mark the test "
+            "`real_engine`"
+        )
+
+
+def _tables_with_rows(conn: Connection) -> list[str]:
+    found = union_all(
+        *(
+            select(literal(table.name)).where(select(1).select_from(table).exists())
+            for table in SQLModel.metadata.sorted_tables
+        )
+    )
+    return list(conn.execute(found).scalars())
+
+
+def _empty_every_table(engine: Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture
@@ -99,12 +188,12 @@ def settings(db_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: Engine):
+def app(settings: Settings, engine: Engine | Connection):
     return create_app(settings, engine=engine)
 
 
 @pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
+def session(engine: Engine | Connection) -> Iterator[Session]:
     with new_session(engine, write=True) as session:
         yield session
 

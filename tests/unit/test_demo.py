@@ -1,5 +1,6 @@
 """`mutual demo` seeds two partners and a plan that shows every state."""
 
+import pytest
 from sqlmodel import select
 
 from backend.demo import PEOPLE, seed_demo
@@ -7,6 +8,7 @@ from backend.models import Account, Entry, PlanVersion
 from tests.helpers import Client, soup
 
 
+@pytest.mark.real_engine
 def test_demo_seeds_a_realistic_plan_once(settings, engine, session, app):
     message = seed_demo(settings)
     assert "sam.demo@example.org" in message

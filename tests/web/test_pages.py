@@ -1,5 +1,7 @@
 """The front door, the promises page and the health check."""
 
+import pytest
+
 from tests.helpers import soup
 
 
@@ -30,6 +32,7 @@ def test_healthz_reports_database(client):
     assert response.json() == {"status": "ok", "database": "reachable"}
 
 
+@pytest.mark.real_engine
 def test_healthz_reports_unreachable_database(client, app, engine):
     engine.dispose()
     app.state.engine = type(engine)  # not an engine at all: every connect fails

@@ -3,6 +3,7 @@
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from backend.models import Entry, Invite, Membership, Plan, Revision
@@ -144,6 +145,7 @@ def test_unknown_invite(client):
     assert "isn't one we know" in soup(response).text
 
 
+@pytest.mark.real_engine
 def test_racing_joins_make_at_most_two_partners(app, client, make_client, session):
     """Two people hold the same link and press join at the same moment."""
     sam = client.sign_up()

@@ -274,6 +274,7 @@ def test_the_reset_form_works_as_an_htmx_fragment(sam, make_client, mailbox):
     assert 'id="reset_form"' in response.text
 
 
+@pytest.mark.real_engine
 def test_two_racing_posts_use_a_link_once(sam, make_client, mailbox):
     _ask(make_client())
     path = _path(mailbox.link())
@@ -319,6 +320,7 @@ def test_reset_pages_are_not_cached_and_send_no_referrer(sam, make_client, mailb
     assert page.headers["referrer-policy"] == "no-referrer"
 
 
+@pytest.mark.real_engine
 def test_the_operator_link_works(sam, make_client, settings, mailbox):
     link = operator_reset_link(settings, "Sam@Example.org")
     assert link is not None
