@@ -56,9 +56,11 @@ bench: $(DEV_STAMP) $(VENDOR)
 screenshots: $(DEV_STAMP) $(VENDOR)
 	$(BIN)/python scripts/screenshots.py
 
+# Style (ruff) and types (mypy --strict over backend/, configured in pyproject.toml).
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .

@@ -3,7 +3,7 @@
 import hashlib
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
@@ -137,8 +137,11 @@ def render(
             kwargs["block_names"] = [block, *blocks] if block else blocks
         elif block:
             kwargs["block_name"] = block
-    response: HTMLResponse = templates.TemplateResponse(
-        request, template, context or {}, status_code=status, **kwargs
+    response = cast(
+        HTMLResponse,
+        templates.TemplateResponse(
+            request, template, context or {}, status_code=status, **kwargs
+        ),
     )
     response.headers.append("Vary", "HX-Request")
     return response

@@ -42,13 +42,14 @@ def install_auth_handlers(app: FastAPI) -> None:
         tokened = request.url.path.startswith(("/reset/", "/invite/"))
         if visitor.expired_account_id is None or form is None or tokened:
             return redirect(request, _login_url("/", expired=True))
+        account_id = visitor.expired_account_id
         fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
 
         def _save() -> str:
             with write_session(request.app.state.engine) as session:
                 return saved.save_form(
                     session,
-                    account_id=visitor.expired_account_id,  # type: ignore[arg-type]
+                    account_id=account_id,
                     path=request.url.path,
                     fields=fields,
                 )

@@ -1,7 +1,7 @@
 """Sign up, sign in, sign out, and one's own account."""
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form
 from starlette.requests import Request
@@ -149,7 +149,11 @@ def login(
 
 
 def too_many(
-    request: Request, template: str, context: dict, block: str, error: TooManyAttempts
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    block: str,
+    error: TooManyAttempts,
 ) -> Response:
     response = render(
         request,

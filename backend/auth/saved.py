@@ -59,5 +59,5 @@ def fields_of(row: SavedForm) -> list[tuple[str, str]]:
 
 
 def forget_form(session: Session, token: str) -> None:
-    session.exec(delete(SavedForm).where(SavedForm.token_hash == digest(token)))
+    session.exec(delete(SavedForm).where(col(SavedForm.token_hash) == digest(token)))
     session.commit()

@@ -120,7 +120,9 @@ def start_session(
 
 def end_session(engine: Engine, token_hash: str) -> None:
     with write_session(engine) as session:
-        session.exec(delete(AuthSession).where(AuthSession.token_hash == token_hash))
+        session.exec(
+            delete(AuthSession).where(col(AuthSession.token_hash) == token_hash)
+        )
         session.commit()
 
 
@@ -128,7 +130,7 @@ def end_all_sessions(
     session: Session, account_id: uuid.UUID, *, keep: str | None = None
 ) -> None:
     """End every session of an account, except `keep` (a token hash) if given."""
-    query = delete(AuthSession).where(AuthSession.account_id == account_id)
+    query = delete(AuthSession).where(col(AuthSession.account_id) == account_id)
     if keep:
-        query = query.where(AuthSession.token_hash != keep)
+        query = query.where(col(AuthSession.token_hash) != keep)
     session.exec(query)

@@ -8,6 +8,7 @@ saved with a snapshot of the agreed plan.
 
 import uuid
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
@@ -124,7 +125,7 @@ def build_snapshot(
     items: list[tuple[Entry, list[Consent]]],
     *,
     agreed: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     """The agreed plan as plain data: wordings, authors and consent times."""
     names = _names(session, plan.id)
     firsts = {e.id: e.created_by for e, _ in items}
@@ -183,7 +184,7 @@ def build_snapshot(
     }
 
 
-def _names(session: Session, plan_id: uuid.UUID) -> dict[uuid.UUID, str]:
+def _names(session: Session, plan_id: uuid.UUID) -> dict[uuid.UUID | None, str]:
     rows = session.exec(
         select(Account.id, Account.display_name)
         .join(Membership, col(Membership.account_id) == Account.id)
@@ -192,7 +193,7 @@ def _names(session: Session, plan_id: uuid.UUID) -> dict[uuid.UUID, str]:
     return dict(rows)
 
 
-def signature(snapshot: dict) -> list[tuple[str, int]]:
+def signature(snapshot: dict[str, Any]) -> list[tuple[str, int]]:
     return sorted((e["id"], e["version"]) for e in snapshot["entries"])
 
 
@@ -234,7 +235,7 @@ def refresh_plan_version(session: Session, plan: Plan) -> PlanVersion | None:
     return version
 
 
-def _summary(old: dict | None, new: dict) -> str:
+def _summary(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
     before = {e["id"]: e["version"] for e in (old or {"entries": []})["entries"]}
     after = {e["id"]: e["version"] for e in new["entries"]}
     added = len(after.keys() - before.keys())
@@ -291,7 +292,7 @@ def version(
     return found
 
 
-def compare(old: dict, new: dict) -> dict[str, list]:
+def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
     """Entries added, removed and changed between two snapshots."""
     before = {e["id"]: e for e in old["entries"]}
     after = {e["id"]: e for e in new["entries"]}
@@ -308,7 +309,7 @@ def compare(old: dict, new: dict) -> dict[str, list]:
     }
 
 
-def working_snapshot(session: Session, plan: Plan) -> dict:
+def working_snapshot(session: Session, plan: Plan) -> dict[str, Any]:
     """Every shared (not private, not removed) entry, each marked agreed or not."""
     partners = partner_ids(session, plan.id)
     entries = list(

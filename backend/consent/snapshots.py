@@ -1,9 +1,11 @@
 """Reading a snapshot of the agreed plan: grouped the way people read it."""
 
+from typing import Any
+
 from backend.entries.sections import PERSONAL, SHARED
 
 
-def reading_view(snapshot: dict) -> dict:
+def reading_view(snapshot: dict[str, Any]) -> dict[str, Any]:
     """Sections in order: each partner's personal ones, then the shared ones."""
     entries = snapshot["entries"]
     by_id = {e["id"]: e for e in entries}

@@ -1,7 +1,7 @@
 """Talking it through: start a talk, write and share answers, read them side by side."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
 from sqlmodel import Session
@@ -22,8 +22,11 @@ DEBRIEF = DEBRIEFS + "/{debrief_id}"
 
 
 def _list_context(
-    session: Session, plan: Plan, account_id: uuid.UUID, form: dict | None = None
-) -> dict:
+    session: Session,
+    plan: Plan,
+    account_id: uuid.UUID,
+    form: dict[str, str] | None = None,
+) -> dict[str, Any]:
     return {
         "plan": plan,
         "debriefs": service.summaries(session, plan, account_id),
@@ -77,8 +80,8 @@ def _detail(
     *,
     block: str,
     status: int = 200,
-    form: dict | None = None,
-    errors: dict | None = None,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
     said: str = "",
 ) -> Response:
     view = service.view_debrief(session, plan, debrief_id, account_id)

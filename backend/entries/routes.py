@@ -2,7 +2,8 @@
 
 import contextlib
 import uuid
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
 from sqlmodel import Session
@@ -246,7 +247,7 @@ def edit_entry(
     return card(request, session, plan, account.id, entry.id, pinned_id=pinned_id)
 
 
-def _simple_action(action):  # type: ignore[no-untyped-def]
+def _simple_action(action: Callable[..., Entry]) -> Callable[..., Response]:
     def handler(
         request: Request,
         plan: MemberPlan,
@@ -377,5 +378,5 @@ def stamps(
     )
 
 
-def plan_context(session: Session, plan: Plan, account_id: uuid.UUID) -> dict:
+def plan_context(session: Session, plan: Plan, account_id: uuid.UUID) -> dict[str, Any]:
     return {"page": plan_page(session, plan, account_id)}

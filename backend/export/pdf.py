@@ -222,7 +222,7 @@ def _shorten(text: str, limit: int, tail: str) -> str:
     return cut + tail
 
 
-class StaticFetcher(URLFetcher):
+class StaticFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint is untyped
     """Serves stylesheets and fonts from static/ as mutual-static:/…; refuses the rest.
 
     It never calls the parent's fetch, so file:, http(s):, ftp: and data: URLs, and

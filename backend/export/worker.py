@@ -24,7 +24,7 @@ DEFAULT_TIMEOUT = 20.0  # seconds for one render, card fitting included
 # Address space per worker; a 200-entry plan peaks at about 320 MiB.
 DEFAULT_MEMORY = 1536 * 2**20
 STARTUP_TIMEOUT = 60.0  # a cold worker imports WeasyPrint and loads fonts
-WARM_UP = {
+WARM_UP: dict[str, Any] = {
     "plan": {"title": "Mutual"},
     "version": None,
     "created_at": "2026-01-01T00:00:00+00:00",

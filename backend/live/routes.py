@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Connection, Engine
 from sse_starlette.sse import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -32,7 +33,9 @@ def broker_of(request: Request) -> Broker:
     return broker
 
 
-def _check_member(engine, plan_id: str, account_id: uuid.UUID) -> uuid.UUID:
+def _check_member(
+    engine: Engine | Connection, plan_id: str, account_id: uuid.UUID
+) -> uuid.UUID:
     with new_session(engine) as session:
         return plans_service.plan_for_member(session, plan_id, account_id).id
 

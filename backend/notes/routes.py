@@ -1,7 +1,7 @@
 """Notes between the two of you: write (see, feel, need), keep a draft, reply."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
 from sqlmodel import Session
@@ -38,9 +38,9 @@ def _context(
     account_id: uuid.UUID,
     *,
     about: str = "",
-    form: dict | None = None,
+    form: dict[str, str] | None = None,
     only: uuid.UUID | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Everything the notes page shows this viewer, the composer filled in."""
     page = plan_page(session, plan, account_id)
     if form is None:

@@ -7,6 +7,7 @@ A reply belongs to the thread of the note it answers.
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -258,7 +259,9 @@ def threads(
     return found
 
 
-def _by_id(session: Session, table: type, ids: list[uuid.UUID | None]) -> dict:
+def _by_id(
+    session: Session, table: type[Any], ids: list[uuid.UUID | None]
+) -> dict[uuid.UUID, Any]:
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}

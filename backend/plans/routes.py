@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
 from sqlmodel import Session
@@ -38,7 +38,9 @@ def home(request: Request, visitor: VisitorDep, session: SessionDep) -> HTMLResp
     )
 
 
-def _looking_again(session: Session, plans: list, account_id: uuid.UUID) -> dict:
+def _looking_again(
+    session: Session, plans: list[Any], account_id: uuid.UUID
+) -> dict[str, Any]:
     """Per plan on "my plans": what is new for me, and any wish to look again."""
     today = utc_now().date()
     return {
@@ -73,7 +75,7 @@ def create_plan(
 
 def _detail(
     session: Session, plan: Plan, account_id: uuid.UUID, *, debrief: str = ""
-) -> dict:
+) -> dict[str, Any]:
     pinned = pinned_view(session, plan, debrief, account_id)
     return {
         **service.membership_view(session, plan, account_id),

@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
@@ -269,7 +270,9 @@ def leave_plan(session: Session, plan: Plan, *, account_id: uuid.UUID) -> bool:
     return gone
 
 
-def membership_view(session: Session, plan: Plan, account_id: uuid.UUID) -> dict:
+def membership_view(
+    session: Session, plan: Plan, account_id: uuid.UUID
+) -> dict[str, Any]:
     """What the plan page needs to show about who is in it and who is invited."""
     everyone = partners(session, plan.id)
     return {

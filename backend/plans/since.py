@@ -8,6 +8,7 @@ Only the partner's doings count as new, and never anything still private.
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -233,7 +234,7 @@ def _debriefs(
     return sorted(found, key=lambda item: item[2], reverse=True)
 
 
-def page(session: Session, plan: Plan, viewer_id: uuid.UUID) -> dict:
+def page(session: Session, plan: Plan, viewer_id: uuid.UUID) -> dict[str, Any]:
     """What the "since you last looked" page shows this viewer."""
     people = people_of(session, plan.id)
     return {

@@ -148,7 +148,7 @@ def _flags(
     return found
 
 
-def page(session: Session, plan: Plan, viewer_id: uuid.UUID) -> dict:
+def page(session: Session, plan: Plan, viewer_id: uuid.UUID) -> dict[str, Any]:
     return {
         "moments": timeline(session, plan, viewer_id),
         "me": people_of(session, plan.id)[viewer_id],
