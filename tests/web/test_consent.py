@@ -48,8 +48,9 @@ def test_changed_since_you_agreed_shows_the_difference(partners):
     page = card(partners.alex, p, eid)
     assert page.select_one(".state").text == "Changed since you agreed: look again"
     changed = page.select_one(".changed-since .diff")
-    assert changed.find("del").text == "tonight."
-    assert changed.find("ins").text == "all night."
+    assert changed.find("del").text == "removed: Stay with me tonight."
+    assert changed.find("ins").text == "added: Stay with me all night."
+    assert changed.select_one("ins mark").text == "all night."
     assert page.find("button", string="Agree")
     assert agree(partners.alex, p, eid, version=2).status_code == 200
     assert state(partners.alex, p, eid) == "✓ Agreed"
@@ -141,8 +142,9 @@ def test_versions_list_older_version_and_compare(partners):
     section = compare.select_one(".comparison")
     assert "Check what you heard." in section.get_text(" ")
     changed = section.select_one("li .diff")
-    assert changed.find("del").text == "blue"
-    assert changed.find("ins").text == "green"
+    assert changed.find("del").text == "removed: the blue mug"
+    assert changed.select_one("del mark").text == "blue"
+    assert changed.select_one("ins mark").text == "green"
     assert partners.sam.get(f"{p}/agreed?version=99").status_code == 404
 
 

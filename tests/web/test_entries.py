@@ -178,8 +178,10 @@ def test_history_lists_every_wording_with_word_diff(partners):
     )
     items = page.select("ol.revisions li")
     assert len(items) == 2
-    assert items[0].find("del").text == "blue"
-    assert items[0].find("ins").text == "green"
+    assert items[0].find("del").text == "removed: the blue mug"
+    assert items[0].find("ins").text == "added: the green mug"
+    assert items[0].select_one("del mark").text == "blue"
+    assert items[0].select_one("ins mark").text == "green"
     assert "Alex" in items[0].text
 
 
