@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backend import timezones, web
+from backend.export.pdf import render_pdf
+from tests.unit.test_pdf import entry, pdf_text, snapshot
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -117,3 +119,30 @@ HTML_TIME = re.compile(
 def test_datetime_attributes_are_valid_html_in_utc(moment, written):
     assert timezones.isotime(moment) == written
     assert HTML_TIME.fullmatch(written)
+
+
+# ---------------------------------------------------------------- the PDF
+
+
+def berlin_night_snapshot() -> dict:
+    """Made at 23:30 UTC on 26 November: already the 27th in Berlin."""
+    data = snapshot([entry("edge_responses", "We stay together.")])
+    data["created_at"] = "2026-11-26T23:30:00+00:00"
+    data["entries"][0]["consents"][1]["at"] = "2026-11-22T23:15:00Z"
+    return data
+
+
+@pytest.mark.slow
+def test_the_pdf_is_on_the_plans_clock_and_names_it():
+    text = pdf_text(render_pdf(berlin_night_snapshot(), time_zone="Europe/Berlin"))
+    assert "Agreed version 3 · 27 Nov 2026, 00:30 CET" in text
+    assert "Alex on 23 Nov 2026" in text
+    assert "UTC" not in text
+
+
+@pytest.mark.slow
+def test_a_pdf_without_a_known_zone_is_in_utc_saying_so():
+    for unknown in (None, "../../etc", "Mars/Olympus"):
+        text = pdf_text(render_pdf(berlin_night_snapshot(), time_zone=unknown))
+        assert "Agreed version 3 · 26 Nov 2026, 23:30 UTC" in text
+        assert "Alex on 22 Nov 2026" in text

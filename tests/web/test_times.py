@@ -1,12 +1,17 @@
 """Times on every page are on the reader's own clock, and every <time> is valid HTML."""
 
+import io
 import re
+import uuid
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+from pypdf import PdfReader
 from sqlmodel import select
 
-from backend.models import PlanVersion
+from backend.export import PdfRenderer
+from backend.models import Plan, PlanVersion
 from tests.helpers import soup
 from tests.web.test_consent import agree
 from tests.web.test_debriefs import answer, talk_path
@@ -111,3 +116,46 @@ def test_every_time_element_is_valid_html(partners, session):
             assert stamps, f"no times on {path}"
             for stamp in stamps:
                 assert HTML_TIME.fullmatch(stamp), (path, stamp)
+
+
+def plan_of(session, path) -> Plan:
+    session.expire_all()
+    plan = session.get(Plan, uuid.UUID(path.rsplit("/", 1)[1]))
+    session.commit()
+    return plan
+
+
+@pytest.mark.parametrize(
+    ("cookie", "kept"),
+    [
+        ("Europe/Berlin", "Europe/Berlin"),
+        ("../../etc", None),
+        ("Europe/" + "x" * 5000, None),
+        (None, None),
+    ],
+)
+def test_a_new_plan_keeps_its_creators_zone(client, session, cookie, kept):
+    client.sign_up()
+    if cookie:
+        client.cookies.set("tz", cookie)
+    path = client.post_form("/plans", {"title": "Ours"}).headers["location"]
+    assert plan_of(session, path).time_zone == kept
+
+
+@pytest.mark.slow
+def test_the_pdf_is_on_the_plans_clock(partners, session, app):
+    # The plan was made in Berlin; whoever downloads it, it prints on Berlin's clock.
+    plan = plan_of(session, partners.path)
+    plan.time_zone = "Europe/Berlin"
+    session.add(plan)
+    session.commit()
+    agreed_once(partners, session)
+    partners.alex.cookies.set("tz", "America/New_York")
+    with PdfRenderer(workers=1) as renderer:
+        app.state.pdf = renderer
+        response = partners.alex.get(f"{partners.path}/agreed.pdf")
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert "Agreed version 1 · 2 Jul 2026, 00:30 CEST" in text
+    assert "-2026-07-02.pdf" in response.headers["content-disposition"]
