@@ -96,6 +96,8 @@ class Plan(SQLModel, table=True):
     revisit_requested_at: datetime | None = None
     # random, so a calendar entry for the revisit date says nothing about the plan
     calendar_uid: uuid.UUID | None = Field(default_factory=_id)
+    # the creator's IANA zone (e.g. "Europe/Berlin"): the printed plan's clock
+    time_zone: str | None = Field(default=None, max_length=64)
 
 
 class Membership(SQLModel, table=True):

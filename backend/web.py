@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import NoMatchFound
 
+from backend import timezones
 from backend.config import ROOT
 
 STATIC_DIR = ROOT / "static"
@@ -79,23 +80,30 @@ def _request_globals(request: Request) -> dict[str, Any]:
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:
-    """'just now', '5 minutes ago', '3 days ago', or a date for older moments."""
+    """'just now', '5 minutes ago', '3 days ago', or the reader's date for older."""
     if moment is None:
         return ""
-    seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
+    elapsed = (now or datetime.now(UTC)) - timezones.as_utc(moment)
+    seconds = int(elapsed.total_seconds())
     if seconds < 60:
         return "just now"
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
         if seconds >= size:
             count = seconds // size
             if unit == "day" and count > 6:
-                return moment.strftime("%-d %b %Y")
+                return local(moment).strftime("%-d %b %Y")
             return f"{count} {unit}{'s' if count != 1 else ''} ago"
     return "just now"
 
 
 def exact(moment: datetime | None) -> str:
-    return moment.strftime("%-d %B %Y, %H:%M UTC") if moment else ""
+    """The date and time on the reader's clock, or in UTC saying so."""
+    return timezones.exact(moment, timezones.reader_zone()) if moment else ""
+
+
+def local(moment: datetime) -> datetime:
+    """`moment` on the reader's clock (UTC when their zone is unknown)."""
+    return timezones.local(moment, timezones.reader_zone())
 
 
 templates = Jinja2Blocks(
@@ -103,6 +111,8 @@ templates = Jinja2Blocks(
 )
 templates.env.filters["ago"] = ago
 templates.env.filters["exact"] = exact
+templates.env.filters["local"] = local
+templates.env.filters["isotime"] = timezones.isotime
 templates.env.filters["fromiso"] = datetime.fromisoformat
 
 
@@ -137,12 +147,14 @@ def render(
             kwargs["block_names"] = [block, *blocks] if block else blocks
         elif block:
             kwargs["block_name"] = block
-    response = cast(
-        HTMLResponse,
-        templates.TemplateResponse(
-            request, template, context or {}, status_code=status, **kwargs
-        ),
-    )
+    reader = timezones.zone(request.cookies.get(timezones.COOKIE))
+    with timezones.reading_in(reader):
+        response = cast(
+            HTMLResponse,
+            templates.TemplateResponse(
+                request, template, context or {}, status_code=status, **kwargs
+            ),
+        )
     response.headers.append("Vary", "HX-Request")
     return response
 

@@ -7,6 +7,8 @@ Rules this module keeps:
   plan are left out, as in the reading view.
 - Every entry shows who wrote its wording and when each partner agreed to it (on a
   partner's personal entry the other partner "acknowledged" it).
+- Days and times are on the plan's clock (its creator's time zone), and the status
+  line names that zone; a plan without a known zone is printed in UTC, saying so.
 - User text is only ever escaped by Jinja, never marked safe, and the URL fetcher
   serves our own stylesheets from static/ and refuses every other URL, so no text
   can make WeasyPrint read a file or open a connection.
@@ -15,15 +17,17 @@ Rules this module keeps:
 
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from backend import timezones
 from backend.config import ROOT
 from backend.entries.sections import BY_KEY, PERSONAL, RESPONSES, SHARED
 
@@ -101,7 +105,9 @@ class PlanView:
         return next((s.entries for s in self.shared if s.key == RESPONSES), ())
 
 
-def build_view(snapshot: dict[str, Any], *, draft: bool) -> PlanView:
+def build_view(
+    snapshot: dict[str, Any], *, draft: bool, zone: ZoneInfo | None = None
+) -> PlanView:
     """What the paper shows: agreed entries only unless `draft`; no empty sections."""
     partners = sorted(snapshot["partners"], key=lambda p: p["slot"])
     owners = {p["id"]: p["name"] for p in partners}
@@ -111,7 +117,7 @@ def build_view(snapshot: dict[str, Any], *, draft: bool) -> PlanView:
 
     def section(key: str, heading: str, owner: str | None) -> SectionView:
         views = tuple(
-            _entry_view(e, owners, shown)
+            _entry_view(e, owners, shown, zone)
             for e in entries
             if e["section"] == key and (owner is None or e["owner_id"] == owner)
         )
@@ -130,7 +136,7 @@ def build_view(snapshot: dict[str, Any], *, draft: bool) -> PlanView:
     return PlanView(
         title=snapshot["plan"]["title"],
         names=" and ".join(p["name"] for p in partners),
-        status=_status(snapshot, draft=draft),
+        status=_status(snapshot, draft=draft, zone=zone),
         draft=draft,
         parts=tuple(parts),
         shared=tuple(s for s in shared if s.entries),
@@ -147,7 +153,10 @@ def _shows(entry: dict[str, Any], owners: dict[str, str], *, draft: bool) -> boo
 
 
 def _entry_view(
-    entry: dict[str, Any], owners: dict[str, str], shown: dict[str, dict[str, Any]]
+    entry: dict[str, Any],
+    owners: dict[str, str],
+    shown: dict[str, dict[str, Any]],
+    zone: ZoneInfo | None,
 ) -> EntryView:
     # Only answered entries this render shows: the paper never quotes anything else.
     answered = [shown[i] for i in entry.get("answers") or () if i in shown]
@@ -159,7 +168,7 @@ def _entry_view(
     return EntryView(
         text=entry["text"],
         byline=_byline(entry),
-        consents=_consent_line(entry["consents"], owner),
+        consents=_consent_line(entry["consents"], owner, zone),
         draft=not entry["agreed"],
         answers=answers,
     )
@@ -172,7 +181,9 @@ def _byline(entry: dict[str, Any]) -> str:
     return f"Written by {first} · last changed by {entry['author_name']}"
 
 
-def _consent_line(consents: list[dict[str, Any]], owner: str | None) -> str:
+def _consent_line(
+    consents: list[dict[str, Any]], owner: str | None, zone: ZoneInfo | None
+) -> str:
     """ "Agreed by Sam on 21 Nov 2026 and Alex on 22 Nov 2026", in the order they
     agreed; on a personal entry its owner first, and the other "acknowledged"."""
     ordered = sorted(
@@ -183,15 +194,15 @@ def _consent_line(consents: list[dict[str, Any]], owner: str | None) -> str:
     last = None
     for consent in ordered:
         verb = "acknowledged" if owner and consent["account_id"] != owner else "agreed"
-        who = f"{consent['name'] or FORMER} on {_day(consent['at'])}"
+        who = f"{consent['name'] or FORMER} on {_day(consent['at'], zone)}"
         clauses.append(who if verb == last else f"{verb} by {who}")
         last = verb
     line = " and ".join(clauses)
     return line[:1].upper() + line[1:]
 
 
-def _status(snapshot: dict[str, Any], *, draft: bool) -> str:
-    day = _day(snapshot["created_at"])
+def _status(snapshot: dict[str, Any], *, draft: bool, zone: ZoneInfo | None) -> str:
+    day = _stamp(snapshot["created_at"], zone)
     if draft:
         return f"Working draft · {day}"
     if snapshot["version"] is None:
@@ -199,15 +210,23 @@ def _status(snapshot: dict[str, Any], *, draft: bool) -> str:
     return f"Agreed version {snapshot['version']} · {day}"
 
 
-def _day(iso: str) -> str:
-    moment = datetime.fromisoformat(iso)
+def _day(iso: str, zone: ZoneInfo | None) -> str:
+    moment = timezones.local(datetime.fromisoformat(iso), zone)
     return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def _stamp(iso: str, zone: ZoneInfo | None) -> str:
+    """'26 Nov 2026, 21:10 CET'; '26 Nov 2026, 20:10 UTC' when the zone is unknown."""
+    moment = timezones.local(datetime.fromisoformat(iso), zone)
+    label = moment.strftime("%Z") if zone else "UTC"
+    if label[:1] in "+-":  # zones without an abbreviation: "+03" reads as "UTC+03"
+        label = f"UTC{label}"
+    return f"{_day(iso, zone)}, {moment:%H:%M} {label}"
 
 
 def _moment(iso: str) -> datetime:
     # SQLite hands back naive times; they are UTC, and must compare with aware ones.
-    moment = datetime.fromisoformat(iso)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return timezones.as_utc(datetime.fromisoformat(iso))
 
 
 def _quote(text: str) -> str:
@@ -259,11 +278,13 @@ def render_pdf(
     paper: str = "a4",
     card: bool = False,
     draft: bool = False,
+    time_zone: str | None = None,
 ) -> bytes:
-    """The plan (or its one-page pocket card) as PDF bytes, in this process."""
+    """The plan (or its one-page pocket card) as PDF bytes, in this process, with
+    its times on the clock of `time_zone` (an IANA name; UTC if unknown)."""
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {sorted(PAPERS)}")
-    view = build_view(snapshot, draft=draft)
+    view = build_view(snapshot, draft=draft, zone=timezones.zone(time_zone))
     if card:
         document = _fit_card(view, paper)
     else:

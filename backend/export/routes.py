@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from backend import timezones
 from backend.auth.ratelimit import Limit, spend
 from backend.consent import agreed as consent
 from backend.deps import CurrentAccount, MemberPlan, SessionDep, SettingsDep
@@ -83,12 +84,14 @@ def agreed_pdf(
             paper=paper or settings.paper,
             card=format == "card",
             draft=bool(draft),
+            time_zone=plan.time_zone,
         )
     except PdfError:
         raise PdfFailed(
             "Please try again in a minute. Your plan is safe; only the printing failed."
         ) from None
-    day = datetime.fromisoformat(snapshot["created_at"]).date().isoformat()
+    made = datetime.fromisoformat(snapshot["created_at"])
+    day = timezones.local(made, timezones.zone(plan.time_zone)).date().isoformat()
     kind = "-card" if format == "card" else ""
     name = f"mutual-{slug(plan.title)}-{number}{kind}-{day}.pdf"
     return Response(

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from backend import timezones
 from backend.auth.ratelimit import Limit, TooManyAttempts, spend
 from backend.db import utc_now
 from backend.debriefs.service import PROMPTS, pinned_view
@@ -60,7 +61,12 @@ def create_plan(
     title: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        plan = service.create_plan(session, account_id=account.id, title=title)
+        plan = service.create_plan(
+            session,
+            account_id=account.id,
+            title=title,
+            time_zone=request.cookies.get(timezones.COOKIE),
+        )
     except FormError as error:
         plans = service.summaries(session, account.id)
         return render(

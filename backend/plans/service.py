@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from backend import timezones
 from backend.auth.tokens import digest, new_token
 from backend.db import utc_now
 from backend.errors import FormError, NotFound
@@ -72,14 +73,21 @@ def partner_of(
     return next((a for a in partners(session, plan_id) if a.id != account_id), None)
 
 
-def create_plan(session: Session, *, account_id: uuid.UUID, title: str) -> Plan:
-    """A new plan with its creator as the first partner."""
+def create_plan(
+    session: Session,
+    *,
+    account_id: uuid.UUID,
+    title: str,
+    time_zone: str | None = None,
+) -> Plan:
+    """A new plan with its creator as the first partner, on its creator's clock
+    (`time_zone`, from their browser; a name we do not know is not kept)."""
     name = clean_line(title)
     if not name:
         raise FormError({"title": "Please give your plan a name, even a simple one."})
     if len(name) > TITLE_MAX:
         raise FormError({"title": f"Please keep the name to {TITLE_MAX} characters."})
-    plan = Plan(title=name)
+    plan = Plan(title=name, time_zone=timezones.zone_name(time_zone))
     session.add(plan)
     session.flush()
     session.add(Membership(plan_id=plan.id, account_id=account_id, slot=1))

@@ -23,9 +23,27 @@
     if (button) copyFrom(button);
   });
 
-  // Exact times in the reader's own time zone, shown on hover and focus.
+  // The server writes times on the reader's own clock once it knows their time
+  // zone: a small cookie with the zone's name only, kept in step with the device.
+  function rememberTimeZone() {
+    var zone;
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    } catch (e) {
+      return;
+    }
+    if (!zone || zone.length > 64 || !/^[A-Za-z0-9_+\-\/]+$/.test(zone)) return;
+    var known = document.cookie.split("; ").indexOf("tz=" + zone) !== -1;
+    if (known) return;
+    var secure = location.protocol === "https:" ? "; Secure" : "";
+    document.cookie = "tz=" + zone + "; Path=/; Max-Age=31536000; SameSite=Lax" + secure;
+  }
+  rememberTimeZone();
+
+  // Exact times in the reader's own time zone, shown on hover and focus. A
+  // calendar day (no "T") is the same day everywhere, so it gets no time.
   function localTimes(scope) {
-    scope.querySelectorAll("time[datetime]").forEach(function (el) {
+    scope.querySelectorAll("time[datetime*='T']").forEach(function (el) {
       var moment = new Date(el.getAttribute("datetime"));
       if (!isNaN(moment)) {
         el.title = moment.toLocaleString(undefined, { dateStyle: "long", timeStyle: "short" });
