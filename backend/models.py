@@ -2,6 +2,11 @@
 
 Plans, entries, revisions and consents reference one another, so they live in one
 module. Revisions are append-only: a new wording is a new row, never an update.
+
+The database holds the rules it can hold on its own (DESIGN.md, "Invariants"):
+a yes points at a revision that exists, an entry's section and owner fit each
+other, a plan has one live invitation and an entry one open flag, and a
+revision, once written, is never changed.
 """
 
 import uuid
@@ -12,10 +17,29 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from backend.db import utc_now
+from backend.entries.sections import PERSONAL, SECTIONS
 
 
 def _id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+def _in(keys: tuple[str, ...]) -> str:
+    return ", ".join(f"'{key}'" for key in keys)
+
+
+# "power" (power between us) is about to join the shared sections; allowing it
+# now means adding it takes no migration. A section beyond these needs one.
+SECTION_KEYS = tuple(dict.fromkeys([*(s.key for s in SECTIONS), "power"]))
+PERSONAL_KEYS = tuple(s.key for s in PERSONAL)
+
+
+def _unique_while(name: str, column: str, condition: str) -> sa.Index:
+    """Unique among the rows that meet `condition` (a partial index)."""
+    where = sa.text(condition)
+    return sa.Index(
+        name, column, unique=True, sqlite_where=where, postgresql_where=where
+    )
 
 
 def _fk(target: str, *, nullable: bool = False, cascade: bool = True) -> Any:
@@ -118,6 +142,13 @@ class Membership(SQLModel, table=True):
 
 
 class Invite(SQLModel, table=True):
+    """A link that lets the second partner join; a plan has one live link at most."""
+
+    __table_args__ = (
+        _unique_while(
+            "ux_invite_live", "plan_id", "used_at IS NULL AND revoked_at IS NULL"
+        ),
+    )
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     plan_id: uuid.UUID = _fk("plan.id")
     token_hash: str = Field(max_length=64, unique=True)
@@ -134,6 +165,17 @@ class Entry(SQLModel, table=True):
 
     `text` and `version` mirror the newest revision so a page needs one query.
     """
+
+    __table_args__ = (
+        sa.CheckConstraint(f"section IN ({_in(SECTION_KEYS)})", name="section_known"),
+        # a personal entry whose owner erases their account is deleted with it
+        sa.CheckConstraint(
+            f"(section IN ({_in(PERSONAL_KEYS)}) AND owner_id IS NOT NULL)"
+            f" OR (section NOT IN ({_in(PERSONAL_KEYS)}) AND owner_id IS NULL)",
+            name="owner_iff_personal",
+        ),
+        sa.CheckConstraint("NOT is_draft OR owner_id IS NOT NULL", name="draft_owned"),
+    )
 
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     plan_id: uuid.UUID = _fk("plan.id")
@@ -165,10 +207,63 @@ class Revision(SQLModel, table=True):
     debrief_id: uuid.UUID | None = _fk("debrief.id", nullable=True, cascade=False)
 
 
+# The words and authorship of a revision never change. The one change allowed
+# is the database's own: losing the link to a debrief that was deleted (SET NULL).
+# The migration that added these holds the same statements; create_all (the
+# SQLite test suite) gets them from the listeners below.
+_KEPT = ("id", "entry_id", "version", "text", "author_id", "created_at")
+
+
+def _unchanged(same: str) -> str:
+    kept = " AND ".join(f"NEW.{column} {same} OLD.{column}" for column in _KEPT)
+    return f"NEW.debrief_id IS NULL AND {kept}"
+
+
+REVISION_TRIGGER_SQLITE = f"""\
+CREATE TRIGGER revision_append_only BEFORE UPDATE ON revision
+WHEN NOT ({_unchanged("IS")})
+BEGIN
+    SELECT RAISE(ABORT, 'a revision is never changed: save a new one');
+END"""
+REVISION_FUNCTION_POSTGRES = f"""\
+CREATE OR REPLACE FUNCTION revision_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF {_unchanged("IS NOT DISTINCT FROM")} THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'a revision is never changed: save a new one'
+        USING ERRCODE = 'integrity_constraint_violation';
+END
+$$"""
+REVISION_TRIGGER_POSTGRES = """\
+CREATE TRIGGER revision_append_only BEFORE UPDATE ON revision
+FOR EACH ROW EXECUTE FUNCTION revision_append_only()"""
+
+for _statement, _dialect in (
+    (REVISION_TRIGGER_SQLITE, "sqlite"),
+    (REVISION_FUNCTION_POSTGRES, "postgresql"),
+    (REVISION_TRIGGER_POSTGRES, "postgresql"),
+):
+    sa.event.listen(
+        Revision.__table__,
+        "after_create",
+        sa.DDL(_statement).execute_if(dialect=_dialect),
+    )
+
+
 class Consent(SQLModel, table=True):
     """A partner's yes to one version of one entry ("agree" or "acknowledge")."""
 
-    __table_args__ = (sa.UniqueConstraint("entry_id", "account_id", "version"),)
+    __table_args__ = (
+        sa.UniqueConstraint("entry_id", "account_id", "version"),
+        # a yes is to a wording that exists, and goes when its author erases it
+        sa.ForeignKeyConstraint(
+            ["entry_id", "version"],
+            ["revision.entry_id", "revision.version"],
+            ondelete="CASCADE",
+        ),
+    )
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     entry_id: uuid.UUID = _fk("entry.id")
     account_id: uuid.UUID = _fk("account.id")
@@ -192,7 +287,12 @@ class EntryLink(SQLModel, table=True):
 
 
 class Flag(SQLModel, table=True):
-    """ "Let's talk about this" on an entry, until either partner clears it."""
+    """ "Let's talk about this" on an entry, until either partner clears it.
+
+    An entry has one open flag at most.
+    """
+
+    __table_args__ = (_unique_while("ux_flag_open", "entry_id", "cleared_at IS NULL"),)
 
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     entry_id: uuid.UUID = _fk("entry.id")

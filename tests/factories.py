@@ -4,7 +4,8 @@ import itertools
 
 from sqlmodel import Session
 
-from backend.models import Account, Membership, Plan
+from backend.entries.service import add_entry
+from backend.models import Account, Entry, Membership, Plan
 
 _numbers = itertools.count(1)
 
@@ -30,3 +31,18 @@ def make_plan(session: Session, a: Account, b: Account | None = None) -> Plan:
         session.add(Membership(plan_id=plan.id, account_id=b.id, slot=2))
     session.commit()
     return plan
+
+
+def make_entry(
+    session: Session,
+    plan: Plan,
+    author: Account,
+    *,
+    section: str = "signals",
+    text: str = "lighthouse",
+    draft: bool = False,
+) -> Entry:
+    """An entry written the way the app writes one: revision and yes included."""
+    return add_entry(
+        session, plan, author_id=author.id, section=section, text=text, draft=draft
+    )

@@ -31,6 +31,9 @@ class StaleConsent(Conflict):
 
 def record_consent(session: Session, entry: Entry, account_id: uuid.UUID) -> Consent:
     """A standing yes from `account_id` to the entry's current version."""
+    # a yes points at its revision (a foreign key), so a wording just added is
+    # written first: without relationships, a flush would not order the two
+    session.flush()
     consent = session.exec(
         select(Consent).where(
             Consent.entry_id == entry.id,
@@ -135,7 +138,14 @@ def open_flags(session: Session, entry_ids: list[uuid.UUID]) -> dict[uuid.UUID, 
 def raise_flag(
     session: Session, entry: Entry, *, account_id: uuid.UUID, note: str
 ) -> Flag:
-    """A "let's talk about this" flag: shown to both until either clears it."""
+    """A "let's talk about this" flag: shown to both until either clears it.
+
+    An entry has one open flag (a unique index): the entry's row is locked
+    first, so two flags raised at once make one.
+    """
+    session.exec(
+        select(Entry.id).where(Entry.id == entry.id).with_for_update(key_share=True)
+    )
     flag = open_flags(session, [entry.id]).get(entry.id)
     if flag is None:
         flag = Flag(

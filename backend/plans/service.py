@@ -137,7 +137,14 @@ class InviteProblem(Exception):
 def make_invite(
     session: Session, plan: Plan, *, account_id: uuid.UUID, days: int
 ) -> str:
-    """A new invitation link token; any earlier unused one stops working."""
+    """A new invitation link token; any earlier unused one stops working.
+
+    A plan has one live invitation (a unique index): the plan's row is locked
+    first, so two links asked for at once are made one after the other.
+    """
+    session.exec(
+        select(Plan.id).where(Plan.id == plan.id).with_for_update(key_share=True)
+    )
     if len(partners(session, plan.id)) >= 2:
         raise FormError({"invite": "This plan already has two partners."})
     now = utc_now()

@@ -7,6 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 from backend.db import make_engine, new_session
@@ -79,14 +80,23 @@ def test_sqlite_writers_queue_instead_of_failing(tmp_path):
         assert conn.execute(text("SELECT count(*) FROM account")).scalar() == 16
 
 
-def test_write_lock_is_released_when_a_write_session_closes_without_commit(tmp_path):
+def test_write_lock_is_released_when_a_write_session_closes_without_commit(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr("backend.db.WRITE_LOCK_TIMEOUT", 0.2)
     engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
     SQLModel.metadata.create_all(engine)
-    with new_session(engine, write=True) as session:
-        session.exec(text("SELECT 1"))
+    held = new_session(engine, write=True)
+    held.exec(text("SELECT 1"))
+    # while one writer holds the lock, another gives up after the timeout
+    with pytest.raises(OperationalError), new_session(engine, write=True) as other:
+        other.exec(text("SELECT 1"))
+    held.close()  # no commit
     with new_session(engine, write=True) as session:
         session.add(Account(email="a@x.org", display_name="a", password_hash="x"))
         session.commit()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT email FROM account")).all() == [("a@x.org",)]
 
 
 def _drift(url: str) -> list:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
-from backend.models import Account, Entry, Membership, Revision
+from backend.models import Account, Consent, Entry, Membership, Revision
 from tests.helpers import soup
 from tests.web.steps import add, agree, answer, entry_id, talk_path
 
@@ -108,13 +108,34 @@ def test_the_plan_page_and_my_plans_lead_to_it(partners, session):
 
 
 def test_after_a_new_look_old_news_is_gone(partners, session):
-    eid = entry_id(add(partners.alex, partners.path, "signals", "lighthouse"))
+    # Alex wrote an entry two hours ago (a revision is never changed afterwards,
+    # so it is written with that time rather than moved back)
     two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
-    entry = session.get(Entry, uuid.UUID(eid))
-    entry.created_at = entry.updated_at = two_hours_ago
-    (revision,) = session.exec(select(Revision).where(Revision.entry_id == entry.id))
-    revision.created_at = two_hours_ago
-    session.add_all([entry, revision])
+    alex = membership(session, partners.plan_id, "Alex").account_id
+    entry = Entry(
+        plan_id=uuid.UUID(partners.plan_id),
+        section="signals",
+        text="lighthouse",
+        created_by=alex,
+        updated_by=alex,
+        created_at=two_hours_ago,
+        updated_at=two_hours_ago,
+    )
+    session.add(entry)
+    session.flush()
+    session.add(
+        Revision(
+            entry_id=entry.id,
+            version=1,
+            text="lighthouse",
+            author_id=alex,
+            created_at=two_hours_ago,
+        )
+    )
+    session.flush()
+    session.add(
+        Consent(entry_id=entry.id, account_id=alex, version=1, given_at=two_hours_ago)
+    )
     session.commit()
     looked(session, partners.plan_id, "Sam", ago=timedelta(hours=3))
     assert counts(partners.sam, partners.path) == {"New in the plan": 1}
