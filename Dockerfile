@@ -7,7 +7,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
     && mkdir vendor \
     && cp node_modules/htmx.org/dist/htmx.min.js vendor/htmx.min.js \
-    && cp node_modules/htmx-ext-sse/dist/sse.min.js vendor/sse.min.js
+    && cp node_modules/htmx-ext-sse/dist/sse.min.js vendor/sse.min.js \
+    && cp node_modules/idiomorph/dist/idiomorph-ext.min.js vendor/idiomorph-ext.min.js
 
 # Stage 2: the app.
 FROM python:3.11-slim-bookworm

@@ -1,4 +1,8 @@
-"""The `mutual` command: serve, migrate, demo, and operator tools."""
+"""The `mutual` command: serve, migrate, demo, and operator tools.
+
+Each command imports what it needs when it runs, so `mutual migrate` or
+`mutual reset-link` start without loading the web app, uvicorn or WeasyPrint.
+"""
 
 import argparse
 import sys

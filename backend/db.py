@@ -8,7 +8,8 @@ PostgreSQL), every session nests in that connection's transaction.
 """
 
 import threading
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,21 +92,62 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def new_session(bind: Engine | Connection, *, write: bool = False) -> Session:
+Publish = Callable[[uuid.UUID, str, str], None]
+SIGNALS = "mutual_signals"
+PUBLISH = "mutual_publish"
+
+
+def new_session(
+    bind: Engine | Connection, *, write: bool = False, publish: Publish | None = None
+) -> Session:
     """A session; write sessions take SQLite's write lock when they begin.
 
     Given a connection already inside a transaction, the session joins it: its
     commits release a savepoint, and the outer transaction stays its owner's.
+    `publish` receives the signals its transactions record, after each commit.
     """
     if isinstance(bind, Connection):
-        return Session(
+        session = Session(
             bind=bind,
             expire_on_commit=False,
             join_transaction_mode="create_savepoint",
         )
-    if write:
-        bind = bind.execution_options(**{WRITE_OPTION: True})
-    return Session(bind=bind, expire_on_commit=False)
+    else:
+        if write:
+            bind = bind.execution_options(**{WRITE_OPTION: True})
+        session = Session(bind=bind, expire_on_commit=False)
+    if publish is not None:
+        session.info[PUBLISH] = publish
+    return session
+
+
+def record_signal(
+    session: Session, plan_id: uuid.UUID, kind: str, ident: object = ""
+) -> None:
+    """Note that this transaction changed something a plan's open pages show.
+
+    A signal is `(plan_id, kind, id)`: ids only, never words. It is sent after
+    the commit, by the hook below, and dropped if the transaction rolls back.
+    """
+    signal = (plan_id, kind, str(ident))
+    pending: list[tuple[uuid.UUID, str, str]] = session.info.setdefault(SIGNALS, [])
+    if signal not in pending:
+        pending.append(signal)
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_signals(session: Session) -> None:
+    pending = session.info.pop(SIGNALS, [])
+    publish: Publish | None = session.info.get(PUBLISH)
+    if publish is None:
+        return
+    for plan_id, kind, ident in pending:
+        publish(plan_id, kind, ident)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_signals(session: Session) -> None:
+    session.info.pop(SIGNALS, None)
 
 
 @contextmanager
@@ -117,7 +159,10 @@ def write_session(bind: Engine | Connection) -> Iterator[Session]:
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request; requests that may change state get a write session."""
     write = request.method not in {"GET", "HEAD", "OPTIONS"}
-    with new_session(request.app.state.engine, write=write) as session:
+    broker = request.app.state.broker
+    with new_session(
+        request.app.state.engine, write=write, publish=broker.publish_signal
+    ) as session:
         yield session
 
 

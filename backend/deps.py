@@ -8,6 +8,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 
 from backend.auth import csrf
+from backend.auth.passwords import Hasher
 from backend.auth.sessions import Visitor, identify
 from backend.auth.tokens import mask
 from backend.config import Settings
@@ -75,3 +76,11 @@ def get_plan_for_member(
 
 
 MemberPlan = Annotated[Plan, Depends(get_plan_for_member)]
+
+
+async def get_hasher(request: Request) -> Hasher:
+    hasher: Hasher = request.app.state.hasher
+    return hasher
+
+
+HasherDep = Annotated[Hasher, Depends(get_hasher)]

@@ -1,11 +1,4 @@
-"""Domain errors and the handlers that turn them into calm pages."""
-
-from fastapi import FastAPI
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import Request
-from starlette.responses import Response
-
-from backend.web import render
+"""Domain errors: plain Python, raised by services; the web layer renders them."""
 
 
 class DomainError(Exception):
@@ -43,41 +36,3 @@ class FormError(DomainError):
 class Conflict(DomainError):
     status = 409
     title = "Changed in the meantime"
-
-
-MESSAGES = {
-    400: ("Something went wrong", "The request could not be understood."),
-    403: (
-        "That can't be done from here",
-        "Please go back, reload the page and try again.",
-    ),
-    404: ("Not found", "There is nothing here, or it is not yours to see."),
-    405: ("Not found", "There is nothing here, or it is not yours to see."),
-    413: ("Too long", "That was more text than Mutual can take at once."),
-    429: ("Let's slow down", "Too many tries in a short time. Please wait a little."),
-    500: ("Something went wrong on our side", "Nothing you wrote has been lost."),
-}
-
-
-def error_page(request: Request, status: int, message: str = "") -> Response:
-    title, default = MESSAGES.get(status, MESSAGES[400])
-    return render(
-        request,
-        "error.html",
-        {"title": title, "message": message or default, "status": status},
-        block="message",
-        status=status,
-    )
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> Response:
-        return error_page(request, exc.status, exc.message)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        response = error_page(request, exc.status_code)
-        for key, value in (exc.headers or {}).items():
-            response.headers[key] = value
-        return response

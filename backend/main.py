@@ -27,7 +27,7 @@ from backend.db import make_engine, new_session
 from backend.debriefs import routes as debrief_routes
 from backend.deps import identify_visitor
 from backend.entries import routes as entry_routes
-from backend.errors import error_page, install_error_handlers
+from backend.error_pages import error_page, install_error_handlers
 from backend.export import routes as export_routes
 from backend.headers import SecurityHeadersMiddleware, apply_security_headers
 from backend.limits import BodyLimitMiddleware

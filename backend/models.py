@@ -19,6 +19,9 @@ from sqlmodel import Field, SQLModel
 from backend.db import utc_now
 from backend.entries.sections import PERSONAL, SECTIONS
 
+WORDING = "wording"
+REMOVAL = "removal"
+
 
 def _id() -> uuid.UUID:
     return uuid.uuid4()
@@ -192,10 +195,15 @@ class Entry(SQLModel, table=True):
     )
     deleted_at: datetime | None = None
     deleted_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
+    removed_note: str | None = None  # why it was taken out, if they said
 
 
 class Revision(SQLModel, table=True):
-    """One saved wording of an entry: never updated, never deleted but by erasure."""
+    """One saved wording of an entry: never updated, never deleted but by erasure.
+
+    A revision of kind "removal" asks to take an agreed entry out of the plan: it
+    is a version like any other, and takes effect when both have said yes to it.
+    """
 
     __table_args__ = (sa.UniqueConstraint("entry_id", "version"),)
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
@@ -205,13 +213,28 @@ class Revision(SQLModel, table=True):
     author_id: uuid.UUID | None = _fk("account.id", nullable=True)
     created_at: datetime = Field(default_factory=utc_now)
     debrief_id: uuid.UUID | None = _fk("debrief.id", nullable=True, cascade=False)
+    kind: str = Field(
+        default=WORDING,
+        max_length=10,
+        sa_column_kwargs={"server_default": WORDING},
+    )
+    note: str | None = None  # why, for a request to take the entry out
 
 
 # The words and authorship of a revision never change. The one change allowed
 # is the database's own: losing the link to a debrief that was deleted (SET NULL).
 # The migration that added these holds the same statements; create_all (the
 # SQLite test suite) gets them from the listeners below.
-_KEPT = ("id", "entry_id", "version", "text", "author_id", "created_at")
+_KEPT = (
+    "id",
+    "entry_id",
+    "version",
+    "text",
+    "author_id",
+    "created_at",
+    "kind",
+    "note",
+)
 
 
 def _unchanged(same: str) -> str:
@@ -246,17 +269,30 @@ for _statement, _dialect in (
     (REVISION_TRIGGER_POSTGRES, "postgresql"),
 ):
     sa.event.listen(
-        Revision.__table__,
+        SQLModel.metadata.tables["revision"],
         "after_create",
-        sa.DDL(_statement).execute_if(dialect=_dialect),
+        # SQLAlchemy's DDL() carries no annotations
+        sa.DDL(_statement).execute_if(dialect=_dialect),  # type: ignore[no-untyped-call]
     )
 
 
 class Consent(SQLModel, table=True):
-    """A partner's yes to one version of one entry ("agree" or "acknowledge")."""
+    """A partner's yes to one version of one entry ("agree" or "heard").
+
+    Taking a yes back keeps its row, with when and why: a later yes to the same
+    version is a new row, so the history of both stays.
+    """
 
     __table_args__ = (
-        sa.UniqueConstraint("entry_id", "account_id", "version"),
+        sa.Index(
+            "uq_consent_standing",
+            "entry_id",
+            "account_id",
+            "version",
+            unique=True,
+            sqlite_where=sa.text("withdrawn_at IS NULL"),
+            postgresql_where=sa.text("withdrawn_at IS NULL"),
+        ),
         # a yes is to a wording that exists, and goes when its author erases it
         sa.ForeignKeyConstraint(
             ["entry_id", "version"],
@@ -304,7 +340,12 @@ class Flag(SQLModel, table=True):
 
 
 class PlanVersion(SQLModel, table=True):
-    """A numbered snapshot of the agreed plan, taken when the agreed set changes."""
+    """A numbered snapshot of the agreed plan.
+
+    Changes to what is agreed during one sitting gather into one version; it is
+    sealed after 30 quiet minutes, or as soon as it is printed or shared, and a
+    sealed version never changes again.
+    """
 
     __tablename__ = "plan_version"
     __table_args__ = (sa.UniqueConstraint("plan_id", "number"),)
@@ -312,6 +353,9 @@ class PlanVersion(SQLModel, table=True):
     plan_id: uuid.UUID = _fk("plan.id")
     number: int
     created_at: datetime = Field(default_factory=utc_now)
+    # changes of one sitting gather into one version until it is sealed
+    updated_at: datetime = Field(default_factory=utc_now)
+    sealed_at: datetime | None = None
     snapshot: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
     summary: str = ""
 

@@ -16,8 +16,8 @@ from sqlmodel import Session
 from backend.auth.passwords import Hasher
 from backend.auth.service import create_account
 from backend.config import Settings
-from backend.consent import agreed
 from backend.consent import service as consent
+from backend.consent import versions as agreed
 from backend.db import new_session
 from backend.entries import service as entries
 from backend.entries.sections import PERSONAL, RESPONSES, SHARED

@@ -9,10 +9,10 @@ from starlette.responses import HTMLResponse, Response
 
 from backend.auth import reset
 from backend.auth.ratelimit import Limit, TooManyAttempts, spend
-from backend.auth.routes import HasherDep, signed_in, too_many
+from backend.auth.responses import signed_in, too_many
 from backend.auth.service import normalise_email
 from backend.auth.tokens import digest
-from backend.deps import SessionDep, SettingsDep
+from backend.deps import HasherDep, SessionDep, SettingsDep
 from backend.errors import FormError
 from backend.web import client_address, render
 

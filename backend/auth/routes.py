@@ -1,31 +1,29 @@
 """Sign up, sign in, sign out, and one's own account."""
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from backend.auth import saved, service
 from backend.auth.middleware import cookie_header
-from backend.auth.passwords import Hasher
 from backend.auth.ratelimit import Limit, TooManyAttempts, spend
+from backend.auth.responses import signed_in, too_many
 from backend.auth.sessions import Cookie, cookie_name, end_session
 from backend.auth.tokens import digest
-from backend.deps import CurrentAccount, SessionDep, SettingsDep, VisitorDep
+from backend.deps import (
+    CurrentAccount,
+    HasherDep,
+    SessionDep,
+    SettingsDep,
+    VisitorDep,
+)
 from backend.errors import FormError
 from backend.web import client_address, redirect, render
 
 router = APIRouter()
-
-
-def get_hasher(request: Request) -> Hasher:
-    hasher: Hasher = request.app.state.hasher
-    return hasher
-
-
-HasherDep = Annotated[Hasher, Depends(get_hasher)]
 
 
 def safe_next(target: str | None) -> str:
@@ -33,17 +31,6 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return "/"
-
-
-def signed_in(
-    request: Request, settings: SettingsDep, token: str, target: str
-) -> Response:
-    response = redirect(request, target)
-    cookie = Cookie(cookie_name(settings, "sid"), token)
-    response.headers.append(
-        "set-cookie", cookie_header(cookie, secure=settings.secure_cookies)
-    )
-    return response
 
 
 @router.get("/signup", name="auth.signup")
@@ -146,24 +133,6 @@ def login(
     except TooManyAttempts as error:
         return too_many(request, "auth/login.html", context, "login_form", error)
     return signed_in(request, settings, token, safe_next(next))
-
-
-def too_many(
-    request: Request,
-    template: str,
-    context: dict[str, Any],
-    block: str,
-    error: TooManyAttempts,
-) -> Response:
-    response = render(
-        request,
-        template,
-        {**context, "errors": {"form": error.message}},
-        block=block,
-        status=429,
-    )
-    response.headers["Retry-After"] = str(error.retry_after)
-    return response
 
 
 @router.post("/logout", name="auth.logout")

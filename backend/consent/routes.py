@@ -6,14 +6,14 @@ from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backend.consent import agreed as agreed_plan
 from backend.consent import service
+from backend.consent import versions as agreed_plan
 from backend.consent.snapshots import reading_view
 from backend.deps import CurrentAccount, MemberPlan, SessionDep
 from backend.entries import service as entries
-from backend.entries.routes import ENTRY, card, notify
-from backend.entries.views import plan_page
-from backend.errors import NotFound
+from backend.errors import FormError, NotFound
+from backend.plans.cards import ENTRY, card
+from backend.plans.page import plan_page
 from backend.web import render
 
 router = APIRouter()
@@ -42,7 +42,17 @@ def agree(
             status=409,
             errors={"form": stale.message},
         )
-    notify(request, entry)
+    except FormError as error:
+        session.rollback()
+        return card(
+            request,
+            session,
+            plan,
+            account.id,
+            entry.id,
+            status=422,
+            errors=error.errors,
+        )
     return card(request, session, plan, account.id, entry.id)
 
 
@@ -55,9 +65,35 @@ def withdraw(
     entry_id: str,
     note: Annotated[str, Form()] = "",
 ) -> Response:
+    """Take back my yes: never silent, always possible."""
     entry = entries.get_entry(session, plan, entry_id, account.id, for_update=True)
-    service.withdraw(session, plan, entry, account_id=account.id, note=note)
-    notify(request, entry)
+    try:
+        service.take_back(session, plan, entry, account_id=account.id, note=note)
+    except FormError as error:
+        session.rollback()
+        return card(
+            request,
+            session,
+            plan,
+            account.id,
+            entry.id,
+            status=422,
+            errors=error.errors,
+        )
+    return card(request, session, plan, account.id, entry.id)
+
+
+@router.post(ENTRY + "/withdraw-proposal", name="consent.withdraw_proposal")
+def withdraw_proposal(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    entry_id: str,
+) -> Response:
+    """Take back my proposed change before my partner has agreed to it."""
+    entry = entries.get_entry(session, plan, entry_id, account.id, for_update=True)
+    service.withdraw_proposal(session, plan, entry, account_id=account.id)
     return card(request, session, plan, account.id, entry.id)
 
 
@@ -72,7 +108,6 @@ def flag(
 ) -> Response:
     entry = entries.get_entry(session, plan, entry_id, account.id)
     service.raise_flag(session, entry, account_id=account.id, note=note)
-    notify(request, entry)
     return card(request, session, plan, account.id, entry.id)
 
 
@@ -86,7 +121,6 @@ def unflag(
 ) -> Response:
     entry = entries.get_entry(session, plan, entry_id, account.id)
     service.clear_flag(session, entry, account_id=account.id)
-    notify(request, entry)
     return card(request, session, plan, account.id, entry.id)
 
 
@@ -150,5 +184,8 @@ def versions(
             "comparison": comparison,
             "a": a,
             "b": b,
+            "open_number": listing[0].number
+            if listing and not agreed_plan.is_sealed(listing[0])
+            else None,
         },
     )

@@ -1,17 +1,20 @@
 """Consent: a partner's yes to one exact version of an entry, and taking it back.
 
-Every change to what is agreed goes through `refresh_plan_version` before the
-commit, so the numbered versions of the agreed plan never miss one.
+A yes counts only for the version it was given to (invariant 2). Every change
+to what is agreed goes through `refresh_plan_version` before the commit, so the
+numbered versions of the agreed plan never miss one.
 """
 
 import uuid
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, func, update
 from sqlmodel import Session, col, select
 
-from backend.consent.agreed import refresh_plan_version
-from backend.db import utc_now
-from backend.errors import Conflict, NotFound
+from backend.consent.agreed import newest_is_removal, standing_of
+from backend.consent.versions import refresh_plan_version
+from backend.db import record_signal, utc_now
+from backend.entries.rules import in_plan, yes_word
+from backend.errors import Conflict, FormError, NotFound
 from backend.models import Consent, Entry, Flag, Membership, Plan
 from backend.text import clean_text
 
@@ -29,70 +32,112 @@ class StaleConsent(Conflict):
         self.entry = entry
 
 
-def record_consent(session: Session, entry: Entry, account_id: uuid.UUID) -> Consent:
-    """A standing yes from `account_id` to the entry's current version."""
+def record_consent(session: Session, entry: Entry, account_id: uuid.UUID) -> None:
+    """A standing yes from `account_id` to the entry's newest version."""
     # a yes points at its revision (a foreign key), so a wording just added is
     # written first: without relationships, a flush would not order the two
     session.flush()
-    consent = session.exec(
-        select(Consent).where(
-            Consent.entry_id == entry.id,
-            Consent.account_id == account_id,
-            Consent.version == entry.version,
-        )
-    ).first()
-    if consent is None:
-        consent = Consent(
-            entry_id=entry.id, account_id=account_id, version=entry.version
-        )
-    elif consent.withdrawn_at is not None:
-        consent.withdrawn_at = None
-        consent.withdraw_note = None
-        consent.given_at = utc_now()
-    session.add(consent)
-    session.flush()
-    return consent
-
-
-def agree(
-    session: Session, plan: Plan, entry: Entry, *, account_id: uuid.UUID, version: int
-) -> Entry:
-    """Agree to (or acknowledge) exactly the wording the person was shown."""
-    if entry.deleted_at is not None or entry.is_draft:
-        raise NotFound
-    if version != entry.version:
-        raise StaleConsent(entry)
-    record_consent(session, entry, account_id)
-    refresh_plan_version(session, plan)
-    session.commit()
-    return entry
-
-
-def withdraw(
-    session: Session, plan: Plan, entry: Entry, *, account_id: uuid.UUID, note: str
-) -> Entry:
-    """Take back a yes, at any time, with an optional note; the entry re-opens."""
-    consent = session.exec(
-        select(Consent).where(
+    standing = session.exec(
+        select(Consent.id).where(
             Consent.entry_id == entry.id,
             Consent.account_id == account_id,
             Consent.version == entry.version,
             col(Consent.withdrawn_at).is_(None),
         )
     ).first()
-    if consent is not None:
-        consent.withdrawn_at = utc_now()
-        consent.withdraw_note = clean_text(note).strip()[:NOTE_MAX] or None
-        session.add(consent)
+    if standing is None:
+        session.add(
+            Consent(entry_id=entry.id, account_id=account_id, version=entry.version)
+        )
+        session.flush()
+
+
+def agree(
+    session: Session, plan: Plan, entry: Entry, *, account_id: uuid.UUID, version: int
+) -> Entry:
+    """Agree to (or say "heard" to) exactly the wording the person was shown.
+
+    A yes to a request to take the entry out, once both have said it, takes the
+    entry out of the plan.
+    """
+    if not in_plan(entry):
+        raise NotFound
+    if version != entry.version:
+        raise StaleConsent(entry)
+    if yes_word(entry, account_id) is None:
+        raise FormError({"form": "These are your own words: they need no yes."})
+    record_consent(session, entry, account_id)
+    standing = standing_of(session, entry)
+    if standing.agreed == entry.version and newest_is_removal(session, entry):
+        entry.deleted_at = utc_now()
+        entry.deleted_by = account_id
+        session.add(entry)
+    record_signal(session, plan.id, "entry", entry.id)
+    refresh_plan_version(session, plan)
+    session.commit()
+    return entry
+
+
+def withdraw_proposal(
+    session: Session, plan: Plan, entry: Entry, *, account_id: uuid.UUID
+) -> Entry:
+    """The proposer takes back a proposed change (or request to take the entry out)
+    before the partner has agreed to it; the agreed wording simply stays."""
+    standing = standing_of(session, entry)
+    if standing.agreed is None or standing.pending is None:
+        return entry
+    _withdraw(session, entry, account_id, newer_than=standing.agreed, note=None)
+    record_signal(session, plan.id, "entry", entry.id)
+    refresh_plan_version(session, plan)
+    session.commit()
+    return entry
+
+
+def take_back(
+    session: Session, plan: Plan, entry: Entry, *, account_id: uuid.UUID, note: str
+) -> Entry:
+    """Take back my yes to a shared entry, at any time, never silently: it stays in
+    the plan, marked as taken back, by me, now, with my note, to talk about."""
+    if yes_word(entry, account_id) != "agree":
+        raise FormError(
+            {"form": "Only an agreement to shared words can be taken back."}
+        )
+    cleaned = clean_text(note).strip()[:NOTE_MAX] or None
+    if _withdraw(session, entry, account_id, newer_than=None, note=cleaned):
+        record_signal(session, plan.id, "entry", entry.id)
         refresh_plan_version(session, plan)
         session.commit()
     return entry
 
 
+def _withdraw(
+    session: Session,
+    entry: Entry,
+    account_id: uuid.UUID,
+    *,
+    newer_than: int | None,
+    note: str | None,
+) -> int:
+    """Withdraw this person's standing yeses to the entry (newer ones only, if
+    asked); the rows stay, with when and why."""
+    query = update(Consent).where(
+        and_(
+            col(Consent.entry_id) == entry.id,
+            col(Consent.account_id) == account_id,
+            col(Consent.withdrawn_at).is_(None),
+        )
+    )
+    if newer_than is not None:
+        query = query.where(col(Consent.version) > newer_than)
+    result = session.exec(query.values(withdrawn_at=utc_now(), withdraw_note=note))
+    session.expire_all()
+    return int(result.rowcount or 0)
+
+
 def waiting_counts(
     session: Session, plan_ids: list[uuid.UUID], account_id: uuid.UUID
 ) -> dict[uuid.UUID, int]:
-    """Per plan: live entries shared with me whose current wording I haven't agreed to.
+    """Per plan: newest wordings shared with me that I haven't said yes to yet.
 
     Only plans with two partners count: with one, there is no one to agree with yet.
     """
@@ -117,6 +162,7 @@ def waiting_counts(
             col(Entry.plan_id).in_(pairs),
             col(Entry.deleted_at).is_(None),
             col(Entry.is_draft).is_(False),
+            (col(Entry.owner_id).is_(None)) | (col(Entry.owner_id) != account_id),
             col(Consent.id).is_(None),
         )
         .group_by(col(Entry.plan_id))
@@ -154,6 +200,7 @@ def raise_flag(
             note=clean_text(note).strip()[:NOTE_MAX] or None,
         )
         session.add(flag)
+        record_signal(session, entry.plan_id, "entry", entry.id)
         session.commit()
     return flag
 
@@ -164,4 +211,5 @@ def clear_flag(session: Session, entry: Entry, *, account_id: uuid.UUID) -> None
         flag.cleared_at = utc_now()
         flag.cleared_by = account_id
         session.add(flag)
+        record_signal(session, entry.plan_id, "entry", entry.id)
         session.commit()

@@ -43,4 +43,7 @@ def reading_view(snapshot: dict[str, Any]) -> dict[str, Any]:
         },
         "count": len(entries),
         "slots": {p["id"]: p["slot"] for p in partners},
+        "names": names,
+        # taken back, to talk about: listed apart, never followed as agreed
+        "taken_back": snapshot.get("taken_back", []),
     }

@@ -12,7 +12,6 @@ from backend.db import utc_now
 from backend.debriefs import service
 from backend.deps import CurrentAccount, MemberPlan, SessionDep
 from backend.errors import FormError
-from backend.live.routes import broker_of
 from backend.models import Plan
 from backend.web import is_fragment, path_for, redirect, render
 
@@ -168,9 +167,6 @@ def answer(
             form=form,
             errors=error.errors,
         )
-    if saved.shared_at is not None:
-        # a signal without words, and only ever about answers already shared
-        broker_of(request).publish(plan.id, "debrief", id=str(saved.debrief_id))
     said = "shared" if action == "share" else "saved"
     if not is_fragment(request):
         target = path_for(

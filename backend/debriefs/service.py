@@ -12,9 +12,9 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
-from backend.db import utc_now
-from backend.entries.views import FORMER, Person, people_of
+from backend.db import record_signal, utc_now
 from backend.errors import FormError, NotFound
+from backend.members import Person, people_of, person
 from backend.models import Debrief, DebriefAnswer, Entry, Plan, Revision
 from backend.text import clean_line, clean_text
 
@@ -126,6 +126,8 @@ def start_debrief(
         plan_id=plan.id, started_by=account_id, happened_on=when, title=name or None
     )
     session.add(debrief)
+    session.flush()
+    record_signal(session, plan.id, "debrief", debrief.id)
     session.commit()
     return debrief
 
@@ -170,9 +172,9 @@ def summaries(
         found.append(
             DebriefSummary(
                 debrief=debrief,
-                started_by=_person(people, debrief.started_by),
+                started_by=person(people, debrief.started_by),
                 shared_by=sorted(
-                    (_person(people, a.account_id) for a in shared),
+                    (person(people, a.account_id) for a in shared),
                     key=lambda p: p.slot,
                 ),
                 i_shared=any(a.account_id == viewer_id for a in shared),
@@ -180,10 +182,6 @@ def summaries(
             )
         )
     return found
-
-
-def _person(people: dict[uuid.UUID, Person], account_id: uuid.UUID | None) -> Person:
-    return people.get(account_id, FORMER) if account_id else FORMER
 
 
 def visible_answers(
@@ -212,18 +210,14 @@ def view_debrief(
     me = people[viewer_id]
     answers = visible_answers(session, [debrief.id], viewer_id)
     shared = sorted(
-        (
-            (_person(people, a.account_id), a)
-            for a in answers
-            if a.shared_at is not None
-        ),
+        ((person(people, a.account_id), a) for a in answers if a.shared_at is not None),
         key=lambda pair: pair[0].slot,
     )
     return DebriefView(
         debrief=debrief,
         me=me,
         partner=next((p for p in people.values() if p.id != viewer_id), None),
-        started_by=_person(people, debrief.started_by),
+        started_by=person(people, debrief.started_by),
         mine=next((a for a in answers if a.account_id == viewer_id), None),
         shared=shared,
         changes=changes_after(session, debrief, viewer_id, people),
@@ -265,6 +259,9 @@ def save_answers(
     answer.updated_at = utc_now()
     if share and answer.shared_at is None:
         answer.shared_at = answer.updated_at
+    if answer.shared_at is not None:
+        # only ever about answers already shared: a private answer is never announced
+        record_signal(session, plan.id, "debrief", debrief.id)
     session.add(answer)
     session.commit()
     return answer
@@ -303,7 +300,7 @@ def changes_after(
         .order_by(col(Revision.created_at).desc())
     ).all()
     return [
-        Change(rev, entry, _person(people, rev.author_id))
+        Change(rev, entry, person(people, rev.author_id))
         for rev, entry in rows
         if not entry.is_draft or entry.owner_id == viewer_id
     ]

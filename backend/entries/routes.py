@@ -2,79 +2,24 @@
 
 import contextlib
 import uuid
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from backend.debriefs.service import pinnable
 from backend.deps import CurrentAccount, MemberPlan, SessionDep
-from backend.entries import service
+from backend.entries import rules, service
 from backend.entries.diff import word_diff
 from backend.entries.sections import BY_KEY
-from backend.entries.views import plan_page
 from backend.errors import FormError
-from backend.live.routes import broker_of
-from backend.models import Entry, Plan
-from backend.web import is_fragment, path_for, redirect, render
+from backend.models import Plan
+from backend.plans.cards import ENTRY, card, pinned_id, plan_path
+from backend.plans.page import plan_page
+from backend.web import is_fragment, redirect, render
 
 router = APIRouter()
-ENTRY = "/plans/{plan_id}/entries/{entry_id}"
-
-
-def notify(request: Request, entry: Entry) -> None:
-    """Signal the plan's open pages: ids only, and never about a private draft."""
-    if entry.is_draft:
-        return
-    broker_of(request).publish(
-        entry.plan_id,
-        "entry",
-        id=str(entry.id),
-        section=entry.section,
-        owner=str(entry.owner_id or "shared"),
-    )
-
-
-def card(
-    request: Request,
-    session: Session,
-    plan: Plan,
-    account_id: uuid.UUID,
-    entry_id: uuid.UUID,
-    *,
-    status: int = 200,
-    **extra: object,
-) -> Response:
-    """The entry's card for this viewer; a plain form post goes back to the plan."""
-    if not is_fragment(request) and request.method == "POST":
-        target = _plan_path(request, plan, str(extra.get("pinned_id") or ""))
-        return redirect(request, f"{target}#entry-{entry_id}")
-    page = plan_page(session, plan, account_id, only=[entry_id])
-    view = page.cards.get(entry_id) or next(
-        (v for v in page.removed if v.id == entry_id), None
-    )
-    return render(
-        request,
-        "entries/entry.html",
-        {"page": page, "plan": plan, "card": view, **extra},
-        block="entry_card",
-        status=status,
-    )
-
-
-def _pinned_id(session: Session, plan: Plan, raw: str) -> uuid.UUID | None:
-    """The talk a wording is written beside, if it is one of this plan's; else None."""
-    debrief = pinnable(session, plan, raw)
-    return debrief.id if debrief else None
-
-
-def _plan_path(request: Request, plan: Plan, pinned_id: str = "") -> str:
-    """The plan page, with the talk still pinned beside it if there is one."""
-    target = path_for(request, "plans.detail", plan_id=plan.id)
-    return f"{target}?debrief={pinned_id}" if pinned_id else target
 
 
 @router.post("/plans/{plan_id}/entries", name="entries.add")
@@ -90,8 +35,8 @@ def add_entry(
 ) -> Response:
     spec = BY_KEY.get(section)
     form = {"section": section, "text": text, "draft": bool(draft)}
-    pinned = _pinned_id(session, plan, debrief_id)
-    pinned_id = str(pinned or "")
+    pinned = pinned_id(session, plan, debrief_id)
+    pinned_text = str(pinned or "")
     try:
         entry = service.add_entry(
             session,
@@ -113,14 +58,13 @@ def add_entry(
                 "spec": spec,
                 "form": form,
                 "errors": error.errors,
-                "pinned_id": pinned_id,
+                "pinned_id": pinned_text,
             },
             block="add_form",
             status=422,
         )
-    notify(request, entry)
     if not is_fragment(request):
-        target = _plan_path(request, plan, pinned_id)
+        target = plan_path(request, plan, pinned_text)
         return redirect(request, f"{target}#entry-{entry.id}")
     page = plan_page(session, plan, account.id, only=[entry.id])
     return render(
@@ -132,7 +76,7 @@ def add_entry(
             "spec": spec,
             "form": {},
             "added": page.cards[entry.id],
-            "pinned_id": pinned_id,
+            "pinned_id": pinned_text,
         },
         blocks=["add_form", "added_card"],
     )
@@ -150,11 +94,11 @@ def entry_card(
     entry = service.get_entry(session, plan, entry_id, account.id)
     page = plan_page(session, plan, account.id, only=[entry.id])
     view = page.cards.get(entry.id) or next(v for v in page.removed if v.id == entry.id)
-    pinned_id = str(_pinned_id(session, plan, debrief) or "")
+    pinned_text = str(pinned_id(session, plan, debrief) or "")
     return render(
         request,
         "entries/entry.html",
-        {"page": page, "plan": plan, "card": view, "pinned_id": pinned_id},
+        {"page": page, "plan": plan, "card": view, "pinned_id": pinned_text},
         block="entry_card",
     )
 
@@ -169,17 +113,21 @@ def edit_form(
     debrief: str = "",
 ) -> Response:
     entry = service.get_entry(session, plan, entry_id, account.id)
-    pinned_id = str(_pinned_id(session, plan, debrief) or "")
-    if not service.may_change(entry, account.id):
-        return card(request, session, plan, account.id, entry.id, pinned_id=pinned_id)
+    pinned_text = str(pinned_id(session, plan, debrief) or "")
+    if not rules.may_change(entry, account.id):
+        return card(request, session, plan, account.id, entry.id, pinned_id=pinned_text)
+    view = plan_page(session, plan, account.id, only=[entry.id]).cards.get(entry.id)
     return render(
         request,
         "entries/entry.html",
         {
             "plan": plan,
             "entry": entry,
-            "form": {"text": entry.text, "base_version": entry.version},
-            "pinned_id": pinned_id,
+            "form": {
+                "text": view.edit_text if view else entry.text,
+                "base_version": entry.version,
+            },
+            "pinned_id": pinned_text,
         },
         block="entry_editor",
     )
@@ -197,8 +145,8 @@ def edit_entry(
     debrief_id: Annotated[str, Form()] = "",
 ) -> Response:
     form = {"text": text, "base_version": base_version}
-    pinned = _pinned_id(session, plan, debrief_id)
-    pinned_id = str(pinned or "")
+    pinned = pinned_id(session, plan, debrief_id)
+    pinned_text = str(pinned or "")
     try:
         entry = service.edit_entry(
             session,
@@ -223,7 +171,7 @@ def edit_entry(
                 "form": {"text": stale.attempted, "base_version": current.version},
                 "conflict": True,
                 "diff": word_diff(stale.attempted, current.text),
-                "pinned_id": pinned_id,
+                "pinned_id": pinned_text,
             },
             block="entry_editor",
             status=409,
@@ -238,60 +186,76 @@ def edit_entry(
                 "entry": entry,
                 "form": form,
                 "errors": error.errors,
-                "pinned_id": pinned_id,
+                "pinned_id": pinned_text,
             },
             block="entry_editor",
             status=422,
         )
-    notify(request, entry)
-    return card(request, session, plan, account.id, entry.id, pinned_id=pinned_id)
+    return card(request, session, plan, account.id, entry.id, pinned_id=pinned_text)
 
 
-def _simple_action(action: Callable[..., Entry]) -> Callable[..., Response]:
-    def handler(
-        request: Request,
-        plan: MemberPlan,
-        account: CurrentAccount,
-        session: SessionDep,
-        entry_id: str,
-    ) -> Response:
-        try:
-            entry = action(session, plan, entry_id, account_id=account.id)
-        except FormError as error:
-            entry = service.get_entry(session, plan, entry_id, account.id)
-            return card(
-                request,
-                session,
-                plan,
-                account.id,
-                entry.id,
-                status=422,
-                errors=error.errors,
-            )
-        notify(request, entry)
-        return card(request, session, plan, account.id, entry.id)
-
-    return handler
+@router.post(ENTRY + "/delete", name="entries.delete")
+def remove(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    entry_id: str,
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    """Remove at once, or ask to take an agreed entry out (the service decides)."""
+    try:
+        entry = service.remove_entry(
+            session, plan, entry_id, account_id=account.id, note=note
+        )
+    except FormError as error:
+        return _refused(request, session, plan, account.id, entry_id, error)
+    return card(request, session, plan, account.id, entry.id)
 
 
-router.add_api_route(
-    ENTRY + "/delete",
-    _simple_action(service.delete_entry),
-    methods=["POST"],
-    name="entries.delete",
-)
-router.add_api_route(
-    ENTRY + "/restore",
-    _simple_action(service.restore_entry),
-    methods=["POST"],
-    name="entries.restore",
-)
-router.add_api_route(
-    ENTRY + "/share",
-    _simple_action(service.share_draft),
-    methods=["POST"],
-    name="entries.share",
-)
+@router.post(ENTRY + "/restore", name="entries.restore")
+def restore(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    entry_id: str,
+) -> Response:
+    try:
+        entry = service.restore_entry(session, plan, entry_id, account_id=account.id)
+    except FormError as error:
+        return _refused(request, session, plan, account.id, entry_id, error)
+    return card(request, session, plan, account.id, entry.id)
+
+
+@router.post(ENTRY + "/share", name="entries.share")
+def share(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    entry_id: str,
+) -> Response:
+    try:
+        entry = service.share_draft(session, plan, entry_id, account_id=account.id)
+    except FormError as error:
+        return _refused(request, session, plan, account.id, entry_id, error)
+    return card(request, session, plan, account.id, entry.id)
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    plan: Plan,
+    account_id: uuid.UUID,
+    entry_id: str,
+    error: FormError,
+) -> Response:
+    session.rollback()
+    entry = service.get_entry(session, plan, entry_id, account_id)
+    return card(
+        request, session, plan, account_id, entry.id, status=422, errors=error.errors
+    )
 
 
 @router.get(ENTRY + "/history", name="entries.history")
@@ -335,7 +299,6 @@ def link(
             session, plan, entry_id, target_id=target_id, account_id=account.id
         )
     entry = service.get_entry(session, plan, entry_id, account.id)
-    notify(request, entry)
     return card(request, session, plan, account.id, entry.id)
 
 
@@ -353,30 +316,4 @@ def unlink(
             session, plan, entry_id, target_id=target_id, account_id=account.id
         )
     entry = service.get_entry(session, plan, entry_id, account.id)
-    notify(request, entry)
     return card(request, session, plan, account.id, entry.id)
-
-
-@router.get("/plans/{plan_id}/stamps", name="entries.stamps")
-def stamps(
-    request: Request, plan: MemberPlan, account: CurrentAccount, session: SessionDep
-) -> JSONResponse:
-    """Ids and change stamps (no words), so a reconnected page can catch up."""
-    page = plan_page(session, plan, account.id)
-    return JSONResponse(
-        {
-            "entries": [
-                {
-                    "id": str(c.id),
-                    "stamp": c.stamp,
-                    "section": c.section.key,
-                    "owner": str(c.entry.owner_id or "shared"),
-                }
-                for c in page.cards.values()
-            ]
-        }
-    )
-
-
-def plan_context(session: Session, plan: Plan, account_id: uuid.UUID) -> dict[str, Any]:
-    return {"page": plan_page(session, plan, account_id)}

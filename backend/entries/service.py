@@ -11,12 +11,16 @@ import uuid
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from backend.consent.agreed import refresh_plan_version
-from backend.consent.service import record_consent
-from backend.db import utc_now
+from backend.consent.agreed import newest_is_removal, standing_of
+from backend.consent.service import NOTE_MAX, record_consent, withdraw_proposal
+from backend.consent.versions import refresh_plan_version
+from backend.db import record_signal, utc_now
+from backend.entries import rules
 from backend.entries.sections import BY_KEY, RESPONSES
 from backend.errors import Conflict, FormError, NotFound
 from backend.models import (
+    REMOVAL,
+    WORDING,
     Consent,
     Debrief,
     DebriefAnswer,
@@ -57,11 +61,6 @@ def checked_text(raw: str) -> str:
     return text
 
 
-def visible(entry: Entry, viewer_id: uuid.UUID) -> bool:
-    """A private draft is its owner's alone (invariant 8)."""
-    return not entry.is_draft or entry.owner_id == viewer_id
-
-
 def get_entry(
     session: Session,
     plan: Plan,
@@ -79,18 +78,13 @@ def get_entry(
     if for_update:
         query = query.with_for_update()
     entry = session.exec(query).first()
-    if entry is None or not visible(entry, viewer_id):
+    if entry is None or not rules.visible_to(entry, viewer_id):
         raise NotFound
     return entry
 
 
-def may_change(entry: Entry, account_id: uuid.UUID) -> bool:
-    """Only the owner changes a personal entry; either partner a shared one."""
-    return entry.owner_id is None or entry.owner_id == account_id
-
-
 def _require_change(entry: Entry, account_id: uuid.UUID) -> None:
-    if not may_change(entry, account_id):
+    if not rules.may_change(entry, account_id):
         raise FormError({"form": "Only the person who wrote this can change it."})
 
 
@@ -120,6 +114,7 @@ def add_entry(
     )
     session.add(entry)
     session.flush()
+    _signal(session, entry, appeared=True)
     _save_wording(session, plan, entry, author_id=author_id, debrief_id=debrief_id)
     return entry
 
@@ -134,7 +129,11 @@ def edit_entry(
     text: str,
     debrief_id: uuid.UUID | None = None,
 ) -> Entry:
-    """A new wording, based on `base_version`; StaleEdit if that is not current."""
+    """A new wording, based on `base_version`; StaleEdit if that is not current.
+
+    On an entry with an agreed wording this is a proposal: the agreed wording
+    stays in force until both have said yes to the new one (invariant 6).
+    """
     entry = get_entry(session, plan, entry_id, author_id, for_update=True)
     _require_change(entry, author_id)
     if entry.deleted_at is not None:
@@ -142,15 +141,23 @@ def edit_entry(
     wording = checked_text(text)
     if base_version != entry.version:
         raise StaleEdit(entry, clean_text(text))
-    if wording == entry.text:
+    if wording == entry.text and not newest_is_removal(session, entry):
         return entry
-    entry.version += 1
-    entry.text = wording
-    entry.updated_at = utc_now()
-    entry.updated_by = author_id
+    if wording == _agreed_text(session, entry):
+        # back to what is agreed: that is taking my proposal back, not a new one
+        return withdraw_proposal(session, plan, entry, account_id=author_id)
+    _new_version(entry, wording, author_id)
     session.add(entry)
+    _signal(session, entry)
     _save_wording(session, plan, entry, author_id=author_id, debrief_id=debrief_id)
     return entry
+
+
+def _new_version(entry: Entry, text: str, author_id: uuid.UUID) -> None:
+    entry.version += 1
+    entry.text = text
+    entry.updated_at = utc_now()
+    entry.updated_by = author_id
 
 
 def _save_wording(
@@ -160,8 +167,10 @@ def _save_wording(
     *,
     author_id: uuid.UUID,
     debrief_id: uuid.UUID | None,
+    kind: str = WORDING,
+    note: str | None = None,
 ) -> None:
-    """Append the entry's current wording as a revision; writing it is consenting."""
+    """Append the entry's newest version as a revision; writing it is saying yes."""
     session.add(
         Revision(
             entry_id=entry.id,
@@ -169,37 +178,73 @@ def _save_wording(
             text=entry.text,
             author_id=author_id,
             debrief_id=debrief_id,
+            kind=kind,
+            note=note,
         )
     )
+    session.flush()
     record_consent(session, entry, author_id)
     refresh_plan_version(session, plan)
     session.commit()
 
 
-def delete_entry(
-    session: Session, plan: Plan, entry_id: str, *, account_id: uuid.UUID
+def remove_entry(
+    session: Session,
+    plan: Plan,
+    entry_id: str,
+    *,
+    account_id: uuid.UUID,
+    note: str = "",
 ) -> Entry:
-    """Soft delete: it goes to the removed list, from which it can come back."""
+    """Take an entry out; on a shared entry with an agreed wording, ask to.
+
+    One's own personal entry, or a shared entry never agreed, goes at once and
+    can be restored; the partner sees who did it and why, if they said. An agreed
+    shared entry stays in force until both say yes to taking it out (invariant 6).
+    """
     entry = get_entry(session, plan, entry_id, account_id, for_update=True)
     _require_change(entry, account_id)
-    if entry.deleted_at is None:
-        entry.deleted_at = utc_now()
-        entry.deleted_by = account_id
+    why = clean_text(note).strip()[:NOTE_MAX] or None
+    if entry.deleted_at is not None:
+        return entry
+    if rules.needs_request_to_remove(entry, standing_of(session, entry)):
+        if newest_is_removal(session, entry):
+            return entry
+        _new_version(entry, entry.text, account_id)
         session.add(entry)
-        refresh_plan_version(session, plan)
-        session.commit()
+        _signal(session, entry)
+        _save_wording(
+            session,
+            plan,
+            entry,
+            author_id=account_id,
+            debrief_id=None,
+            kind=REMOVAL,
+            note=why,
+        )
+        return entry
+    entry.deleted_at = utc_now()
+    entry.deleted_by = account_id
+    entry.removed_note = why
+    session.add(entry)
+    _signal(session, entry)
+    refresh_plan_version(session, plan)
+    session.commit()
     return entry
 
 
 def restore_entry(
     session: Session, plan: Plan, entry_id: str, *, account_id: uuid.UUID
 ) -> Entry:
+    """Undo a removal made by one person alone; one agreed by both is final."""
     entry = get_entry(session, plan, entry_id, account_id, for_update=True)
     _require_change(entry, account_id)
-    if entry.deleted_at is not None:
+    if entry.deleted_at is not None and not newest_is_removal(session, entry):
         entry.deleted_at = None
         entry.deleted_by = None
+        entry.removed_note = None
         session.add(entry)
+        _signal(session, entry, appeared=True)
         refresh_plan_version(session, plan)
         session.commit()
     return entry
@@ -215,9 +260,30 @@ def share_draft(
         entry.is_draft = False
         entry.updated_at = utc_now()
         session.add(entry)
+        _signal(session, entry, appeared=True)
         refresh_plan_version(session, plan)
         session.commit()
     return entry
+
+
+def _signal(session: Session, entry: Entry, *, appeared: bool = False) -> None:
+    """Tell the plan's open pages, by id: never about a private draft (invariant 8)."""
+    if entry.is_draft:
+        return
+    record_signal(session, entry.plan_id, "entry", entry.id)
+    if appeared:
+        record_signal(session, entry.plan_id, "section", entry.section)
+
+
+def _agreed_text(session: Session, entry: Entry) -> str | None:
+    agreed = standing_of(session, entry).agreed
+    if agreed is None:
+        return None
+    return session.exec(
+        select(Revision.text).where(
+            Revision.entry_id == entry.id, Revision.version == agreed
+        )
+    ).first()
 
 
 def revisions(session: Session, entry: Entry) -> list[Revision]:
@@ -257,6 +323,8 @@ def link_response(
         created_by=account_id,
     )
     session.add(link)
+    _signal(session, response)
+    _signal(session, target)
     session.commit()
     return link
 
@@ -270,12 +338,15 @@ def unlink_response(
     account_id: uuid.UUID,
 ) -> None:
     response = get_entry(session, plan, response_id, account_id)
+    target = uuid.UUID(target_id)
     session.exec(
         delete(EntryLink).where(
             col(EntryLink.response_id) == response.id,
-            col(EntryLink.target_id) == uuid.UUID(target_id),
+            col(EntryLink.target_id) == target,
         )
     )
+    _signal(session, response)
+    record_signal(session, plan.id, "entry", target)
     session.commit()
 
 

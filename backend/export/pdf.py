@@ -6,7 +6,7 @@ Rules this module keeps:
 - Personal entries print beside their owner; those of someone no longer in the
   plan are left out, as in the reading view.
 - Every entry shows who wrote its wording and when each partner agreed to it (on a
-  partner's personal entry the other partner "acknowledged" it).
+  partner's personal entry the other partner "heard" it).
 - Days and times are on the plan's clock (its creator's time zone), and the status
   line names that zone; a plan without a known zone is printed in UTC, saying so.
 - User text is only ever escaped by Jinja, never marked safe, and the URL fetcher
@@ -29,7 +29,8 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from backend import timezones
 from backend.config import ROOT
-from backend.entries.sections import BY_KEY, PERSONAL, RESPONSES, SHARED
+from backend.consent.snapshots import reading_view
+from backend.entries.sections import BY_KEY, RESPONSES
 
 STATIC_DIR = (ROOT / "static").resolve()
 SCHEME = "mutual-static"
@@ -99,6 +100,8 @@ class PlanView:
     draft: bool
     parts: tuple[PartView, ...]
     shared: tuple[SectionView, ...]
+    # agreed once, the yes since taken back: to talk about, not to follow
+    taken_back: tuple[EntryView, ...] = ()
 
     @property
     def responses(self) -> tuple[EntryView, ...]:
@@ -108,38 +111,45 @@ class PlanView:
 def build_view(
     snapshot: dict[str, Any], *, draft: bool, zone: ZoneInfo | None = None
 ) -> PlanView:
-    """What the paper shows: agreed entries only unless `draft`; no empty sections."""
+    """What the paper shows: agreed entries only unless `draft`; no empty sections.
+
+    Grouped by `reading_view`, as the agreed page is: the paper and the screen
+    read one snapshot the same way.
+    """
     partners = sorted(snapshot["partners"], key=lambda p: p["slot"])
     owners = {p["id"]: p["name"] for p in partners}
-    slots = {p["id"]: p["slot"] for p in partners}
-    entries = [e for e in snapshot["entries"] if _shows(e, owners, draft=draft)]
-    shown = {e["id"]: e for e in entries}
+    shown = [e for e in snapshot["entries"] if _shows(e, owners, draft=draft)]
+    view = reading_view({**snapshot, "entries": shown, "partners": partners})
 
-    def section(key: str, heading: str, owner: str | None) -> SectionView:
-        views = tuple(
-            _entry_view(e, owners, shown, zone)
-            for e in entries
-            if e["section"] == key and (owner is None or e["owner_id"] == owner)
-        )
-        return SectionView(key, heading, views)
+    def entries(items: list[dict[str, Any]]) -> tuple[EntryView, ...]:
+        return tuple(_entry_view(e, view["answers"][e["id"]], zone) for e in items)
 
-    parts = []
-    for owner, name in owners.items():
-        mine = (
-            section(s.key, f"{name}: {s.my_title[0].lower()}{s.my_title[1:]}", owner)
-            for s in PERSONAL
+    parts = tuple(
+        PartView(
+            partner["name"],
+            partner["slot"],
+            tuple(
+                SectionView(
+                    spec.key,
+                    f"{partner['name']}: {spec.my_title[0].lower()}{spec.my_title[1:]}",
+                    entries(items),
+                )
+                for spec, items in groups
+            ),
         )
-        sections = tuple(s for s in mine if s.entries)
-        if sections:
-            parts.append(PartView(name, slots[owner], sections))
-    shared = (section(s.key, s.title, None) for s in SHARED)
+        for partner, groups in view["personal"]
+    )
     return PlanView(
         title=snapshot["plan"]["title"],
         names=" and ".join(p["name"] for p in partners),
         status=_status(snapshot, draft=draft, zone=zone),
         draft=draft,
-        parts=tuple(parts),
-        shared=tuple(s for s in shared if s.entries),
+        parts=parts,
+        shared=tuple(
+            SectionView(spec.key, spec.title, entries(items))
+            for spec, items in view["shared"]
+        ),
+        taken_back=tuple(_taken_back_view(e, zone) for e in view["taken_back"]),
     )
 
 
@@ -154,15 +164,13 @@ def _shows(entry: dict[str, Any], owners: dict[str, str], *, draft: bool) -> boo
 
 def _entry_view(
     entry: dict[str, Any],
-    owners: dict[str, str],
-    shown: dict[str, dict[str, Any]],
+    answered: list[tuple[dict[str, Any], str]],
     zone: ZoneInfo | None,
 ) -> EntryView:
     # Only answered entries this render shows: the paper never quotes anything else.
-    answered = [shown[i] for i in entry.get("answers") or () if i in shown]
     answers = tuple(
-        (owners.get(a["owner_id"]) or a["first_author_name"], _quote(a["text"]))
-        for a in answered
+        (owner or target["first_author_name"], _quote(target["text"]))
+        for target, owner in answered
     )
     owner = entry["owner_id"] if BY_KEY[entry["section"]].personal else None
     return EntryView(
@@ -171,6 +179,18 @@ def _entry_view(
         consents=_consent_line(entry["consents"], owner, zone),
         draft=not entry["agreed"],
         answers=answers,
+    )
+
+
+def _taken_back_view(entry: dict[str, Any], zone: ZoneInfo | None) -> EntryView:
+    note = f": “{entry['note']}”" if entry.get("note") else ""
+    day = _day(entry["at"], zone)
+    return EntryView(
+        text=entry["text"],
+        byline=_byline(entry),
+        consents=f"{entry['by_name']} took the yes back on {day}{note}",
+        draft=False,
+        answers=(),
     )
 
 
@@ -185,7 +205,7 @@ def _consent_line(
     consents: list[dict[str, Any]], owner: str | None, zone: ZoneInfo | None
 ) -> str:
     """ "Agreed by Sam on 21 Nov 2026 and Alex on 22 Nov 2026", in the order they
-    agreed; on a personal entry its owner first, and the other "acknowledged"."""
+    agreed; on a personal entry its owner first, and the other "heard" it."""
     ordered = sorted(
         consents,
         key=lambda c: (c["account_id"] != owner, _moment(c["at"])),
@@ -193,7 +213,7 @@ def _consent_line(
     clauses: list[str] = []
     last = None
     for consent in ordered:
-        verb = "acknowledged" if owner and consent["account_id"] != owner else "agreed"
+        verb = "heard" if owner and consent["account_id"] != owner else "agreed"
         who = f"{consent['name'] or FORMER} on {_day(consent['at'], zone)}"
         clauses.append(who if verb == last else f"{verb} by {who}")
         last = verb

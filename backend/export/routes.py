@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from backend import timezones
 from backend.auth.ratelimit import Limit, spend
-from backend.consent import agreed as consent
+from backend.consent import agreed, versions
 from backend.deps import CurrentAccount, MemberPlan, SessionDep, SettingsDep
 from backend.errors import DomainError, NotFound
 from backend.export.worker import PdfError, PdfRenderer
@@ -70,12 +70,15 @@ def agreed_pdf(
         enabled=settings.rate_limits,
     )
     if draft:
-        snapshot = consent.working_snapshot(session, plan)
+        snapshot = agreed.working_snapshot(session, plan)
         number = "draft"
     else:
-        found = consent.version(session, plan.id, version)
-        if found is None:
+        found = versions.version(session, plan.id, version)
+        if found is None or not versions.has_agreed(found.snapshot):
             raise NothingAgreed
+        # printed or shared: from now on this version never changes
+        versions.seal(session, found)
+        session.commit()
         snapshot = found.snapshot
         number = f"v{found.number}"
     try:

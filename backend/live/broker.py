@@ -1,6 +1,6 @@
 """In-process fan-out of plan events to open streams.
 
-An event is a signal `(kind, data)` that carries ids, never plan text: each
+An event is a signal `(kind, id)` that carries ids, never plan text: each
 listening page re-fetches what changed through the ordinary, authorized GET.
 So the broker never holds words, and a fan-out bug cannot leak them.
 One process only; several would need PostgreSQL LISTEN/NOTIFY or Redis.
@@ -8,7 +8,6 @@ One process only; several would need PostgreSQL LISTEN/NOTIFY or Redis.
 
 import asyncio
 import contextlib
-import json
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -18,8 +17,8 @@ QUEUE_SIZE = 100
 
 @dataclass(frozen=True)
 class Event:
-    kind: str
-    data: str
+    kind: str  # entry, section, plan, presence, debrief, note
+    id: str = ""  # the entry id, section key, plan id, account id...: never words
 
 
 @dataclass(eq=False)
@@ -70,11 +69,15 @@ class Broker:
                 if item.account_id == account_id
             )
 
-    def publish(self, plan_id: uuid.UUID, kind: str, **data: str) -> None:
+    def publish(self, plan_id: uuid.UUID, kind: str, *, id: str = "") -> None:
         """Signal every open stream of the plan; safe to call from any thread."""
-        event = Event(kind, json.dumps(data, sort_keys=True))
+        event = Event(kind, id)
         with self._lock:
             listeners = list(self._listeners.get(plan_id, ()))
         for listener in listeners:
             if not listener.loop.is_closed():
                 listener.loop.call_soon_threadsafe(listener.offer, event)
+
+    def publish_signal(self, plan_id: uuid.UUID, kind: str, ident: str) -> None:
+        """The after-commit hook's way in (see backend.db.record_signal)."""
+        self.publish(plan_id, kind, id=ident)

@@ -1,4 +1,5 @@
-"""Server-sent events for a plan: signals only, never words."""
+"""Server-sent events for a plan (signals only, never words), and the small
+fragments a live page re-fetches when signalled, each rendered for its viewer."""
 
 import asyncio
 import uuid
@@ -12,12 +13,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from backend.db import new_session
+from backend.debriefs.service import pinnable
 from backend.deps import CurrentAccount, MemberPlan, SessionDep
-from backend.entries.views import people_of
-from backend.errors import DomainError
-from backend.live.broker import Broker
+from backend.entries import service as entries_service
+from backend.entries.sections import BY_KEY
+from backend.errors import DomainError, NotFound
+from backend.live.broker import Broker, Event
+from backend.members import people_of
+from backend.models import Plan
 from backend.plans import service as plans_service
-from backend.web import render
+from backend.plans.page import plan_page
+from backend.web import is_fragment, path_for, redirect, render
 
 router = APIRouter()
 MAX_STREAMS_PER_ACCOUNT = 10
@@ -40,6 +46,16 @@ def _check_member(
         return plans_service.plan_for_member(session, plan_id, account_id).id
 
 
+def signals(event: Event) -> list[dict[str, str]]:
+    """Two SSE events per signal: `entry` for whoever follows every entry, and
+    `entry-<id>` for the one card that listens for itself."""
+    data = event.id or "{}"
+    sent = [{"event": event.kind, "data": data}]
+    if event.id:
+        sent.append({"event": f"{event.kind}-{event.id}", "data": data})
+    return sent
+
+
 @router.get("/plans/{plan_id}/events", name="live.events")
 async def events(request: Request, plan_id: str, account: CurrentAccount) -> Response:
     """Authorises once at connect, then holds no database session while it waits."""
@@ -51,7 +67,7 @@ async def events(request: Request, plan_id: str, account: CurrentAccount) -> Res
         raise TooManyStreams("Too many open windows of Mutual at once.")
     lifetime = request.app.state.settings.sse_max_seconds
     listener = broker.subscribe(key, account.id)
-    broker.publish(key, "presence", account=str(account.id))
+    broker.publish(key, "presence", id=str(account.id))
 
     async def stream() -> AsyncIterator[dict[str, str]]:
         deadline = asyncio.get_running_loop().time() + lifetime
@@ -67,10 +83,11 @@ async def events(request: Request, plan_id: str, account: CurrentAccount) -> Res
                     )
                 except TimeoutError:
                     continue
-                yield {"event": event.kind, "data": event.data}
+                for signal in signals(event):
+                    yield signal
         finally:
             broker.unsubscribe(key, listener)
-            broker.publish(key, "presence", account=str(account.id))
+            broker.publish(key, "presence", id=str(account.id))
 
     return EventSourceResponse(
         stream(),
@@ -91,4 +108,93 @@ def presence(
         request,
         "plans/_presence.html",
         {"plan": plan, "partner": partner, "partner_here": here},
+    )
+
+
+def _to_plan(request: Request, plan: Plan, anchor: str = "") -> Response:
+    """These fragments are for live pages only; a plain visit goes to the plan."""
+    return redirect(
+        request, path_for(request, "plans.detail", plan_id=plan.id) + anchor
+    )
+
+
+@router.get("/plans/{plan_id}/sections/{key}", name="live.section")
+def section_list(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    key: str,
+    owner: str = "shared",
+    debrief: str = "",
+) -> Response:
+    """One list of the plan page: a section's shared entries, one partner's own
+    entries in a personal section, or the removed ones. Drafts only to their owner."""
+    spec = BY_KEY.get(key)
+    if spec is None and key != "removed":
+        raise NotFound
+    if not is_fragment(request):
+        return _to_plan(request, plan, f"#section-{key}")
+    page = plan_page(session, plan, account.id)
+    person = None
+    if spec is not None and spec.personal:
+        person = next((p for p in page.people.values() if str(p.id) == owner), None)
+        if person is None:
+            raise NotFound
+    debriefed = pinnable(session, plan, debrief)
+    context = {
+        "plan": plan,
+        "page": page,
+        "spec": spec,
+        "person": person,
+        "pinned_id": str(debriefed.id) if debriefed else "",
+    }
+    block = "removed_list" if key == "removed" else "entry_list"
+    return render(request, "plans/detail.html", context, block=block)
+
+
+@router.get("/plans/{plan_id}/summary", name="live.summary")
+def summary(
+    request: Request, plan: MemberPlan, account: CurrentAccount, session: SessionDep
+) -> Response:
+    """The counts line: agreed, waiting for me, waiting for my partner."""
+    if not is_fragment(request):
+        return _to_plan(request, plan)
+    page = plan_page(session, plan, account.id)
+    return render(
+        request, "plans/detail.html", {"plan": plan, "page": page}, block="summary"
+    )
+
+
+@router.get("/plans/{plan_id}/entries/{entry_id}/meanwhile", name="live.meanwhile")
+def meanwhile(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    entry_id: str,
+    since: int = 0,
+    show: bool = False,
+) -> Response:
+    """Told beside an open editor: the partner saved a newer wording than the one
+    being edited. The editor itself is never touched (invariant 4)."""
+    entry = entries_service.get_entry(session, plan, entry_id, account.id)
+    if not is_fragment(request):
+        return _to_plan(request, plan, f"#entry-{entry.id}")
+    page = plan_page(session, plan, account.id, only=[entry.id])
+    card = page.cards.get(entry.id)
+    newer = (
+        card is not None and entry.version > since and entry.updated_by != account.id
+    )
+    return render(
+        request,
+        "entries/entry.html",
+        {
+            "plan": plan,
+            "entry": entry,
+            "card": card if newer else None,
+            "since": since,
+            "show": show,
+        },
+        block="meanwhile",
     )

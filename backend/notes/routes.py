@@ -10,11 +10,10 @@ from starlette.responses import Response
 
 from backend.debriefs.service import debriefs_of
 from backend.deps import CurrentAccount, MemberPlan, SessionDep
-from backend.entries.views import plan_page
 from backend.errors import FormError
-from backend.live.routes import broker_of
-from backend.models import Note, Plan
+from backend.models import Plan
 from backend.notes import service
+from backend.plans.page import plan_page
 from backend.web import is_fragment, path_for, redirect, render
 
 router = APIRouter()
@@ -96,17 +95,6 @@ def thread(
     )
 
 
-def _signal(request: Request, note: Note) -> None:
-    """Ids only, and only for what was sent: a draft is never announced."""
-    if note.sent_at is not None:
-        broker_of(request).publish(
-            note.plan_id,
-            "note",
-            id=str(note.id),
-            thread=str(note.reply_to_id or note.id),
-        )
-
-
 @router.post(NOTES, name="notes.send")
 def send(
     request: Request,
@@ -147,7 +135,6 @@ def send(
             block="composer",
             status=422,
         )
-    _signal(request, note)
     target = path_for(request, "notes.list", plan_id=plan.id)
     if not is_fragment(request):
         if note.sent_at is None:
@@ -204,7 +191,6 @@ def reply(
             block="thread",
             status=422,
         )
-    _signal(request, answer)
     root_id = answer.reply_to_id
     if not is_fragment(request):
         target = path_for(request, "notes.list", plan_id=plan.id)

@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from backend.db import utc_now
-from backend.entries.service import visible
-from backend.entries.views import FORMER, Person, people_of
+from backend.db import record_signal, utc_now
+from backend.entries.rules import visible_to
 from backend.errors import FormError, NotFound
+from backend.members import Person, people_of, person
 from backend.models import Debrief, Entry, Note, Plan
 from backend.text import clean_text
 
@@ -65,10 +65,6 @@ def _uuid(value: str | uuid.UUID | None) -> uuid.UUID | None:
         return None
 
 
-def _person(people: dict[uuid.UUID, Person], account_id: uuid.UUID | None) -> Person:
-    return people.get(account_id, FORMER) if account_id else FORMER
-
-
 def about_entry(
     session: Session, plan: Plan, raw: str | uuid.UUID | None, viewer_id: uuid.UUID
 ) -> Entry | None:
@@ -77,7 +73,7 @@ def about_entry(
     entry = session.get(Entry, key) if key else None
     if entry is None or entry.plan_id != plan.id or entry.is_draft:
         return None
-    return entry if visible(entry, viewer_id) else None
+    return entry if visible_to(entry, viewer_id) else None
 
 
 def about_debrief(
@@ -156,6 +152,7 @@ def write_note(
     note.debrief_id = debrief.id if debrief else None
     if send:
         note.sent_at = utc_now()
+        record_signal(session, plan.id, "note", note.id)
     session.add(note)
     session.commit()
     return note
@@ -203,6 +200,7 @@ def write_reply(
     reply.body = text
     if send:
         reply.sent_at = utc_now()
+        record_signal(session, plan.id, "note", root.id)
     session.add(reply)
     session.commit()
     return reply
@@ -238,13 +236,13 @@ def threads(
         found.append(
             Thread(
                 note=root,
-                author=_person(people, root.author_id),
+                author=person(people, root.author_id),
                 replies=[
-                    (_person(people, n.author_id), n)
+                    (person(people, n.author_id), n)
                     for n in sorted(mine, key=lambda n: n.sent_at or n.created_at)
                     if n.sent_at is not None
                 ],
-                entry=entry if entry and visible(entry, viewer_id) else None,
+                entry=entry if entry and visible_to(entry, viewer_id) else None,
                 debrief=debriefs.get(root.debrief_id) if root.debrief_id else None,
                 my_reply_draft=next(
                     (

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
-from backend.db import utc_now
+from backend.db import record_signal, utc_now
 from backend.errors import FormError, NotFound
 from backend.models import Plan
 
@@ -73,6 +73,7 @@ def set_revisit(
     if plan.calendar_uid is None:
         plan.calendar_uid = uuid.uuid4()
     session.add(plan)
+    record_signal(session, plan.id, "plan", plan.id)
     session.commit()
     return plan
 
@@ -83,6 +84,7 @@ def request_revisit(session: Session, plan: Plan, *, account_id: uuid.UUID) -> P
         plan.revisit_requested_by = account_id
         plan.revisit_requested_at = utc_now()
         session.add(plan)
+        record_signal(session, plan.id, "plan", plan.id)
         session.commit()
     return plan
 
@@ -98,6 +100,7 @@ def clear_revisit(
         plan.revisit_requested_by = None
         plan.revisit_requested_at = None
     session.add(plan)
+    record_signal(session, plan.id, "plan", plan.id)
     session.commit()
     return plan
 

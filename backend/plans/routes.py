@@ -14,10 +14,10 @@ from backend.auth.ratelimit import Limit, TooManyAttempts, spend
 from backend.db import utc_now
 from backend.debriefs.service import PROMPTS, pinned_view
 from backend.deps import CurrentAccount, MemberPlan, SessionDep, SettingsDep, VisitorDep
-from backend.entries.routes import plan_context
 from backend.errors import FormError
 from backend.models import Plan
 from backend.plans import revisit, service, since, timeline
+from backend.plans.page import plan_page
 from backend.web import client_address, is_fragment, path_for, redirect, render
 
 router = APIRouter()
@@ -85,7 +85,7 @@ def _detail(
     pinned = pinned_view(session, plan, debrief, account_id)
     return {
         **service.membership_view(session, plan, account_id),
-        **plan_context(session, plan, account_id),
+        "page": plan_page(session, plan, account_id),
         "revisit": revisit.revisit_of(plan, account_id, today=utc_now().date()),
         "news": since.news(session, plan, account_id),
         "pinned": pinned,

@@ -11,7 +11,10 @@ from sqlmodel import Session, col, select
 
 from backend import timezones
 from backend.auth.tokens import digest, new_token
-from backend.db import utc_now
+from backend.consent.service import waiting_counts
+from backend.consent.versions import latest_version_numbers, refresh_plan_version
+from backend.db import record_signal, utc_now
+from backend.entries.service import erase_words_of
 from backend.errors import FormError, NotFound
 from backend.models import Account, Invite, Membership, Plan
 from backend.text import clean_line
@@ -108,9 +111,6 @@ def plans_of(session: Session, account_id: uuid.UUID) -> list[Plan]:
 
 def summaries(session: Session, account_id: uuid.UUID) -> list[PlanSummary]:
     """My plans, each with my partner, what waits for me and the latest version."""
-    from backend.consent.agreed import latest_version_numbers
-    from backend.consent.service import waiting_counts
-
     plans = plans_of(session, account_id)
     ids = [p.id for p in plans]
     waiting = waiting_counts(session, ids, account_id)
@@ -249,6 +249,7 @@ def accept_invite(session: Session, token: str, *, account_id: uuid.UUID) -> Pla
         session.rollback()
         raise InviteProblem("This invitation has already been used.")
     session.add(Membership(plan_id=invite.plan_id, account_id=account_id, slot=free[0]))
+    record_signal(session, invite.plan_id, "plan", invite.plan_id)
     try:
         session.commit()
     except IntegrityError:
@@ -264,9 +265,6 @@ def leave_plan(session: Session, plan: Plan, *, account_id: uuid.UUID) -> bool:
     entry; a shared entry keeps your partner's newest wording, or goes if it has
     none. A plan left with no partners is deleted with everything in it.
     """
-    from backend.consent.agreed import refresh_plan_version
-    from backend.entries.service import erase_words_of
-
     erase_words_of(session, plan.id, account_id)
     session.exec(
         delete(Membership).where(
@@ -281,6 +279,7 @@ def leave_plan(session: Session, plan: Plan, *, account_id: uuid.UUID) -> bool:
         session.exec(delete(Plan).where(col(Plan.id) == plan.id))
     else:
         refresh_plan_version(session, plan)
+        record_signal(session, plan.id, "plan", plan.id)
     session.commit()
     return gone
 

@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from backend.db import utc_now, write_session
-from backend.entries.views import people_of
 from backend.errors import NotFound
+from backend.members import people_of
 from backend.models import (
     Consent,
     Debrief,

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from backend.entries.views import FORMER, Person, people_of
+from backend.members import Person, people_of, person
 from backend.models import (
     Debrief,
     DebriefAnswer,
@@ -34,10 +34,6 @@ class Moment:
     detail: Any = None
 
 
-def _person(people: dict[uuid.UUID, Person], account_id: uuid.UUID | None) -> Person:
-    return people.get(account_id, FORMER) if account_id else FORMER
-
-
 def timeline(session: Session, plan: Plan, viewer_id: uuid.UUID) -> list[Moment]:
     people = people_of(session, plan.id)
     moments = [
@@ -51,7 +47,7 @@ def timeline(session: Session, plan: Plan, viewer_id: uuid.UUID) -> list[Moment]
             Moment(
                 plan.revisit_requested_at,
                 "revisit-asked",
-                _person(people, plan.revisit_requested_by),
+                person(people, plan.revisit_requested_by),
                 plan,
             )
         )
@@ -71,7 +67,7 @@ def _talks(
 ) -> list[Moment]:
     debriefs = session.exec(select(Debrief).where(Debrief.plan_id == plan.id)).all()
     found = [
-        Moment(d.created_at, "talk-started", _person(people, d.started_by), d)
+        Moment(d.created_at, "talk-started", person(people, d.started_by), d)
         for d in debriefs
     ]
     by_id = {d.id: d for d in debriefs}
@@ -86,7 +82,7 @@ def _talks(
             Moment(
                 a.shared_at or a.updated_at,
                 "talk-shared",
-                _person(people, a.account_id),
+                person(people, a.account_id),
                 by_id[a.debrief_id],
             )
             for a in shared
@@ -104,7 +100,7 @@ def _notes(
         Moment(
             n.sent_at or n.created_at,
             "reply" if n.reply_to_id else "note",
-            _person(people, n.author_id),
+            person(people, n.author_id),
             n,
         )
         for n in rows
@@ -130,7 +126,7 @@ def _flags(
             Moment(
                 flag.created_at,
                 "flag-raised",
-                _person(people, flag.raised_by),
+                person(people, flag.raised_by),
                 entry,
                 flag,
             )
@@ -140,7 +136,7 @@ def _flags(
                 Moment(
                     flag.cleared_at,
                     "flag-cleared",
-                    _person(people, flag.cleared_by),
+                    person(people, flag.cleared_by),
                     entry,
                     flag,
                 )

@@ -1,4 +1,5 @@
-// Mutual's own small behaviours. No inline scripts: the CSP forbids them.
+// Mutual's own small behaviours, only what htmx attributes cannot say. No
+// inline scripts: the CSP forbids them.
 (function () {
   "use strict";
 
@@ -6,120 +7,111 @@
     var source = document.getElementById(button.dataset.copy);
     var status = document.querySelector('[data-copy-status="' + button.dataset.copy + '"]');
     if (!source) return;
-    var say = function (text) { if (status) status.textContent = text; };
+    var say = function (ok) {
+      if (status) status.textContent = ok ? "Copied." : "Selected: press Ctrl+C or Cmd+C to copy.";
+    };
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(source.value).then(
-        function () { say("Copied."); },
-        function () { source.select(); say("Selected: press Ctrl+C or Cmd+C to copy."); }
-      );
+      navigator.clipboard.writeText(source.value).then(function () { say(true); },
+        function () { source.select(); say(false); });
     } else {
       source.select();
-      say(document.execCommand("copy") ? "Copied." : "Selected: press Ctrl+C or Cmd+C to copy.");
+      say(document.execCommand("copy"));
     }
   }
-
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
     if (button) copyFrom(button);
   });
 
-  // The server writes times on the reader's own clock once it knows their time
-  // zone: a small cookie with the zone's name only, kept in step with the device.
-  function rememberTimeZone() {
-    var zone;
-    try {
-      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    } catch (e) {
-      return;
+  // The server writes times on the reader's own clock (hover and focus show the
+  // exact one) once it knows their zone: a cookie with the zone's name only.
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    if (/^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone) && document.cookie.split("; ").indexOf("tz=" + zone) < 0) {
+      var secure = location.protocol === "https:" ? "; Secure" : "";
+      document.cookie = "tz=" + zone + "; Path=/; Max-Age=31536000; SameSite=Lax" + secure;
     }
-    if (!zone || zone.length > 64 || !/^[A-Za-z0-9_+\-\/]+$/.test(zone)) return;
-    var known = document.cookie.split("; ").indexOf("tz=" + zone) !== -1;
-    if (known) return;
-    var secure = location.protocol === "https:" ? "; Secure" : "";
-    document.cookie = "tz=" + zone + "; Path=/; Max-Age=31536000; SameSite=Lax" + secure;
-  }
-  rememberTimeZone();
+  } catch (e) { /* no zone to tell: times say UTC */ }
 
-  // Exact times in the reader's own time zone, shown on hover and focus. A
-  // calendar day (no "T") is the same day everywhere, so it gets no time.
-  function localTimes(scope) {
-    scope.querySelectorAll("time[datetime*='T']").forEach(function (el) {
-      var moment = new Date(el.getAttribute("datetime"));
-      if (!isNaN(moment)) {
-        el.title = moment.toLocaleString(undefined, { dateStyle: "long", timeStyle: "short" });
-      }
-    });
+  // Live updates are morphed in place. What a person is in the middle of stays
+  // as they left it: an open editor, a field they changed, a panel they opened.
+  function changed(el) {
+    if (el.type === "checkbox" || el.type === "radio") return el.checked !== el.defaultChecked;
+    if (el.tagName !== "SELECT") return el.value !== el.defaultValue;
+    return Array.prototype.some.call(el.options, function (o) { return o.selected !== o.defaultSelected; });
   }
-  document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
+  function editor(node) { return node.nodeType === 1 && node.dataset.editing === "true"; }
+  if (window.Idiomorph) {
+    var callbacks = Idiomorph.defaults.callbacks;
+    callbacks.beforeNodeMorphed = function (old) {
+      return !(editor(old) || (/^(TEXTAREA|INPUT|SELECT)$/.test(old.tagName) && changed(old)));
+    };
+    callbacks.beforeNodeRemoved = function (old) { return !editor(old); };
+    callbacks.beforeAttributeUpdated = function (name, el, how) {
+      return !(name === "open" && how === "remove" && el.tagName === "DETAILS");
+    };
+  }
 
-  // Keep focus where a person expects it after an inline save or cancel. Only
-  // the settling of that very request moves it: live updates also settle
-  // (an SSE message is a swap too) and may come first.
-  var refocus = null;
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var elt = event.detail.elt;
-    var editing = elt.closest && elt.closest("[data-editing='true']");
-    var adding = elt.closest && elt.closest(".add-form");
-    var invite = elt.closest && elt.closest("#invite_panel");
-    var card = elt.closest && elt.closest(".entry[data-entry]");
-    var target = event.detail.target;
-    var next = null;
-    if (editing) next = { entry: editing.dataset.entry };
-    // an action that replaces its own card (agree, remove, take back…): the
-    // button pressed is gone, so focus the card that took its place
-    else if (card && target && target.id === card.id) next = { entry: card.dataset.entry };
-    else if (adding) next = { form: adding.id };
-    else if (invite) next = { id: "invite-link", fallback: "invite_panel" };
-    if (next) {
-      next.xhr = event.detail.xhr;
-      refocus = next;
+  // A card or thread sent out of band in a wrapper (no id) goes in as itself, and
+  // not at all if a live refresh brought it before this answer to our request.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var d = event.detail, box = d.fragment.nodeType === 1 ? d.fragment : d.fragment.firstElementChild;
+    if (!box || box.id) return;
+    var fresh = box.firstElementChild;
+    if (fresh && fresh.id && document.getElementById(fresh.id)) d.shouldSwap = false;
+    else if (box !== d.fragment) box.replaceWith.apply(box, Array.prototype.slice.call(box.childNodes));
+  });
+
+  // After a dropped connection, parts listening for "reconnected" fetch
+  // themselves again; the first opening needs nothing (the page is fresh).
+  var opened = new WeakSet();
+  document.addEventListener("htmx:sseOpen", function (event) {
+    if (opened.has(event.target)) htmx.trigger(event.target, "reconnected");
+    opened.add(event.target);
+  });
+
+  // Focus moves after the answer to a person's own request only if the swap took
+  // it away (it was on the page itself, or inside what was replaced): never from
+  // another field, so words typed meanwhile stay in their box. Live updates never.
+  var lost = new WeakMap();
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var d = event.detail, active = document.activeElement;
+    var cause = d.requestConfig && d.requestConfig.triggeringEvent;
+    if (cause && /^sse:/.test(cause.type)) return;
+    if (d.target.id && (!active || active === document.body || d.target.contains(active))) {
+      lost.set(d.xhr, d.target.id);
     }
   });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (lost.has(event.detail.xhr)) return;
+    event.target.querySelectorAll("[autofocus]").forEach(function (el) { el.removeAttribute("autofocus"); });
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
-    localTimes(event.detail.elt || document);
-    if (!refocus || event.detail.xhr !== refocus.xhr) return;
-    var target = null;
-    if (refocus.entry) {
-      target = document.getElementById("entry-" + refocus.entry);
-      if (target && target.dataset.editing === "true") target = null;
-    } else if (refocus.form) {
-      var form = document.getElementById(refocus.form);
-      target = form && form.querySelector("textarea");
-    } else if (refocus.id) {
-      target = document.getElementById(refocus.id) ||
-        document.querySelector("#" + refocus.fallback + " button");
-    }
-    refocus = null;
-    if (target) target.focus();
+    var el = event.target, active = document.activeElement;
+    if (lost.get(event.detail.xhr) !== el.id || (active && active !== document.body)) return;
+    var next = el.matches("[tabindex]") ? el :
+      el.querySelector("textarea, input:not([type=hidden]), select, button, a[href]");
+    if (next) next.focus();
   });
 })();
 
 // "Share…" hands the agreed plan's PDF to the device's own share sheet, where
 // the browser can share files; elsewhere the button stays hidden.
-(function () {
+document.addEventListener("DOMContentLoaded", function () {
   "use strict";
-  document.addEventListener("DOMContentLoaded", function () {
-    var button = document.querySelector("[data-share-pdf]");
-    if (!button || !navigator.canShare || !window.File) return;
-    var probe = new File([""], "plan.pdf", { type: "application/pdf" });
-    if (!navigator.canShare({ files: [probe] })) return;
-    button.hidden = false;
-    button.addEventListener("click", function () {
-      fetch(button.dataset.sharePdf, { credentials: "same-origin" })
-        .then(function (response) {
-          if (!response.ok) throw new Error("no pdf");
-          var name = "mutual-plan.pdf";
-          var header = response.headers.get("Content-Disposition") || "";
-          var match = header.match(/filename="([^"]+)"/);
-          if (match) name = match[1];
-          return response.blob().then(function (blob) {
-            return new File([blob], name, { type: "application/pdf" });
-          });
-        })
-        .then(function (file) {
-          return navigator.share({ files: [file], title: button.dataset.shareTitle });
-        })
-        .catch(function () { /* the person closed the share sheet */ });
-    });
+  var button = document.querySelector("[data-share-pdf]");
+  var probe = window.File && [new File([""], "plan.pdf", { type: "application/pdf" })];
+  if (!button || !navigator.canShare || !probe || !navigator.canShare({ files: probe })) return;
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    fetch(button.dataset.sharePdf, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("no pdf");
+        var match = (response.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/);
+        var name = match ? match[1] : "mutual-plan.pdf";
+        return response.blob().then(function (blob) { return new File([blob], name, { type: "application/pdf" }); });
+      })
+      .then(function (file) { return navigator.share({ files: [file], title: button.dataset.shareTitle }); })
+      .catch(function () { /* the person closed the share sheet */ });
   });
-})();
+});

@@ -81,8 +81,11 @@ def entry_card(page: Page, text: str) -> Locator:
 
 
 def edit_entry(page: Page, card: Locator, new_text: str) -> Locator:
-    """Open the inline editor on `card`, replace the wording, save."""
-    card.get_by_role("link", name="Edit").click()
+    """Open the inline editor on `card`, replace the wording, save.
+
+    On agreed words the link reads "Propose a change": the same editor.
+    """
+    card.get_by_role("link", name=re.compile(r"^(Edit|Propose a change)$")).click()
     box = page.get_by_label("Wording")
     expect(box).to_be_focused()
     box.fill(new_text)

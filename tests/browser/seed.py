@@ -43,6 +43,11 @@ class Writer:
         )
         return response
 
+    def seal(self) -> None:
+        """Download the agreed PDF, which seals this sitting's version."""
+        response = self.context.request.get(f"{self.plan_path}/agreed.pdf")
+        assert response.status == 200, response.status
+
     def entry(self, entry_id: str) -> str:
         return f"{self.plan_path}/entries/{entry_id}"
 

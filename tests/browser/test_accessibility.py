@@ -210,10 +210,10 @@ class FullPlan:
 def full_plan(browser: Browser, browser_context_args: dict) -> FullPlan:
     """Every state a card can be in, from Noor's side:
 
-    agreed (Noor's own, acknowledged by Lee), waiting for Noor (Lee's), waiting
-    for Lee (Noor's response), changed since Noor agreed (with the difference),
-    flagged with a note, linked to what it answers, a private draft, a removed
-    entry; and six versions of the agreed plan.
+    heard (Noor's own, read by Lee), new to Noor (Lee's), waiting for Lee
+    (Noor's response), agreed by both, a change Lee proposes to agreed words
+    (with the difference), flagged with a note, linked to what it answers, a
+    private draft, a removed entry; and four sealed versions of the agreed plan.
     """
     noor_context = browser.new_context(**browser_context_args)
     lee_context = browser.new_context(**browser_context_args)
@@ -230,7 +230,8 @@ def full_plan(browser: Browser, browser_context_args: dict) -> FullPlan:
         )
 
         own = noor.add("comes_up", "I go very quiet and start to believe I'm a burden.")
-        lee_writes.agree(own, version=1)  # acknowledged: plan version 1
+        lee_writes.agree(own, version=1)  # heard: plan version 1
+        noor.seal()
         lees = lee_writes.add(
             "bottom_lines", "If I say I need an hour alone, I'll come back after it."
         )
@@ -242,13 +243,16 @@ def full_plan(browser: Browser, browser_context_args: dict) -> FullPlan:
         lee_writes.flag(answer, "What if the hour is in the middle of the night?")
         signal = noor.add("signals", 'Texting the word "lighthouse".')
         lee_writes.agree(signal, version=1)  # version 2
+        noor.seal()
         noor.edit(signal, 'Texting "lighthouse", or saying it out loud.', version=1)
-        lee_writes.agree(signal, version=2)  # versions 3 (without it) and 4
+        lee_writes.agree(signal, version=2)  # version 3: the proposal agreed
+        noor.seal()
         changing = lee_writes.add("feel_safe", "We say goodnight even after a row.")
-        noor.agree(changing, version=1)  # version 5
+        noor.agree(changing, version=1)  # version 4
+        noor.seal()
         lee_writes.edit(
             changing, "We say goodnight, and mean it, even after a row.", version=1
-        )  # version 6: no longer agreed; "changed since you agreed" for Noor
+        )  # a proposal: the agreed words stay in force, no new version
         noor.add("hot_buttons", "Being told to calm down.", draft=True)
         gone = lee_writes.add("differently", "Never go to bed angry.")
         lee_writes.remove(gone)
@@ -259,7 +263,7 @@ def full_plan(browser: Browser, browser_context_args: dict) -> FullPlan:
             answer,
             signal,
             scratch,
-            (2, 5),  # the signal's wording changed; the goodnight added
+            (2, 4),  # the signal's wording changed; the goodnight added
         )
     finally:
         noor_context.close()
@@ -269,10 +273,11 @@ def full_plan(browser: Browser, browser_context_args: dict) -> FullPlan:
 def _full_plan(page: Page, plan: FullPlan) -> None:
     page.goto(plan.plan_path)
     for label in (
-        "✓ Agreed",
-        "Waiting for you",
+        "✓ Heard by Lee",
+        "✓ Agreed by both of you",
+        "New from Lee",
         "Waiting for Lee",
-        "Changed since you agreed: look again",
+        "Lee proposes a change",
     ):
         page.get_by_text(label, exact=True).first.wait_for()
     page.get_by_role("note").filter(has_text="Let's talk about this").wait_for()
@@ -299,7 +304,7 @@ def _agreed(page: Page, plan: FullPlan) -> None:
 
 def _older_agreed_version(page: Page, plan: FullPlan) -> None:
     page.goto(f"{plan.plan_path}/agreed?version=2")
-    page.get_by_role("link", name="see the newest, version 6").wait_for()
+    page.get_by_role("link", name="see the newest, version 4").wait_for()
 
 
 def _versions(page: Page, plan: FullPlan) -> None:

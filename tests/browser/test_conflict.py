@@ -77,11 +77,11 @@ def test_a_second_save_shows_both_wordings_and_keeps_the_writers_words(
     sam.page.get_by_role("button", name="Save").click()
     merged = entry_card(sam.page, MERGED)
     expect(merged).to_be_visible()
-    expect(merged).to_contain_text("Written by Alex · last changed by Sam")
+    expect(merged).to_contain_text("Written by Alex · this wording by Sam")
     expect(merged).to_contain_text("Waiting for Alex")
     alex_merged = entry_card(alex.page, MERGED)
     expect(alex_merged).to_be_visible(timeout=LIVE_MS)
-    expect(alex_merged).to_contain_text("Changed since you agreed: look again")
+    expect(alex_merged).to_contain_text("Sam changed this since your yes")
 
     # the history holds all three wordings, newest first, each with its writer
     merged.get_by_role("link", name="History").click()

@@ -8,7 +8,6 @@ the agreed plan and downloads the PDF, which holds the agreed words and both
 names.
 """
 
-import re
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -84,14 +83,14 @@ def test_two_people_write_agree_and_print_their_plan(
     expect(alex.page.get_by_role("heading", name="Invite your partner")).to_have_count(
         0
     )
-    expect(mine).to_contain_text("Waiting for Sam", timeout=LIVE_MS)
+    expect(mine).to_contain_text("Sam hasn't read this yet", timeout=LIVE_MS)
 
     # Sam writes a personal entry: it reaches Alex live, in Sam's column
     add_entry(sam.page, BOTTOM_LINES, SAM_BOTTOM_LINE)
     sams_line = entry_card(alex.page, SAM_BOTTOM_LINE)
     expect(sams_line).to_be_visible(timeout=LIVE_MS)
     expect(sams_line).to_contain_text("Written by Sam")
-    expect(sams_line).to_contain_text("Waiting for you")
+    expect(sams_line).to_contain_text("New from Sam")
     sams_column = alex.page.locator("#section-bottom_lines .column").filter(
         has=alex.page.get_by_role("heading", name="Sam")
     )
@@ -111,35 +110,36 @@ def test_two_people_write_agree_and_print_their_plan(
     expect(signal).to_contain_text("Written by Sam")
 
     # Sam agrees to Alex's response; Alex sees it agreed, live
+    agreed_both = "✓ Agreed by both of you"
     response.get_by_role("button", name="Agree").click()
-    expect(response.get_by_text("✓ Agreed", exact=True)).to_be_visible()
+    expect(response.get_by_text(agreed_both, exact=True)).to_be_visible()
     alex_response = entry_card(alex.page, RESPONSE)
-    expect(alex_response.get_by_text("✓ Agreed", exact=True)).to_be_visible(
+    expect(alex_response.get_by_text(agreed_both, exact=True)).to_be_visible(
         timeout=LIVE_MS
     )
 
-    # Alex changes the wording: Sam is asked to look again, and sees the change
+    # Alex proposes a change: the agreed words stay in force until Sam agrees
     alex_response = edit_entry(alex.page, alex_response, RESPONSE_CHANGED)
-    expect(alex_response).to_contain_text("Waiting for Sam")
+    expect(alex_response).to_contain_text("Your change is waiting for Sam")
     changed = entry_card(sam.page, RESPONSE_CHANGED)
-    expect(changed.get_by_text("Changed since you agreed: look again")).to_be_visible(
-        timeout=LIVE_MS
-    )
-    difference = changed.locator(".changed-since .diff")
-    expect(difference.locator("ins")).to_have_text(re.compile(r"\bnearby\b"))
-    expect(difference.locator("del")).not_to_have_text(re.compile(r"\bnearby\b"))
-    expect(changed.get_by_role("button", name="Agree")).to_be_visible()
+    expect(changed.get_by_text("Alex proposes a change")).to_be_visible(timeout=LIVE_MS)
+    expect(changed.locator(".in-force")).to_contain_text(RESPONSE)
+    changed.get_by_text("What changed").click()
+    difference = changed.locator(".proposal .diff")
+    expect(difference.locator("ins").first).to_contain_text("nearby")
+    expect(changed.get_by_role("button", name="Agree to the change")).to_be_visible()
 
-    # both agree: Sam to the new wording, Alex to Sam's signal and bottom line
-    changed.get_by_role("button", name="Agree").click()
-    expect(changed.get_by_text("✓ Agreed", exact=True)).to_be_visible()
-    expect(alex_response.get_by_text("✓ Agreed", exact=True)).to_be_visible(
+    # both agree: Sam to the new wording, Alex to Sam's signal; Alex reads
+    # Sam's bottom line (heard, not agreed: they are Sam's own words)
+    changed.get_by_role("button", name="Agree to the change").click()
+    expect(changed.get_by_text(agreed_both, exact=True)).to_be_visible()
+    expect(alex_response.get_by_text(agreed_both, exact=True)).to_be_visible(
         timeout=LIVE_MS
     )
     signal.get_by_role("button", name="Agree").click()
-    expect(signal.get_by_text("✓ Agreed", exact=True)).to_be_visible()
-    sams_line.get_by_role("button", name="Acknowledge").click()
-    expect(sams_line.get_by_text("✓ Agreed", exact=True)).to_be_visible()
+    expect(signal.get_by_text(agreed_both, exact=True)).to_be_visible()
+    sams_line.get_by_role("button", name="I've read this").click()
+    expect(sams_line.get_by_text("✓ You've read this", exact=True)).to_be_visible()
     expect(alex.page.get_by_text("3 agreed · 0 waiting for you")).to_be_visible()
 
     # Alex reads the agreed plan and downloads it
@@ -149,7 +149,7 @@ def test_two_people_write_agree_and_print_their_plan(
     expect(agreed).to_contain_text(RESPONSE_CHANGED)
     expect(agreed).to_contain_text(SIGNAL)
     expect(agreed).to_contain_text(SAM_BOTTOM_LINE)
-    expect(agreed).not_to_contain_text(ALEX_COMES_UP)  # Sam hasn't acknowledged it
+    expect(agreed).not_to_contain_text(ALEX_COMES_UP)  # Sam hasn't read it yet
     # the app's first PDF starts its render worker (WeasyPrint, fonts): allow it
     with alex.page.expect_download(timeout=PDF_MS) as download_info:
         alex.page.get_by_role("link", name="Download the PDF").click()

@@ -73,11 +73,13 @@ def test_write_change_and_agree_with_the_keyboard_alone(new_context) -> None:
     agree = sams.get_by_role("button", name="Agree")
     press_until(page, "Tab", agree)
     page.keyboard.press("Space")
-    expect(sams.get_by_text("✓ Agreed", exact=True)).to_be_visible()
+    expect(sams.get_by_text("✓ Agreed by both of you", exact=True)).to_be_visible()
     expect(sams).to_be_focused()  # not dropped to the page after the swap
     assert_focus_visible(page)
     expect(
-        entry_card(sam.page, SAM_RESPONSE).get_by_text("✓ Agreed", exact=True)
+        entry_card(sam.page, SAM_RESPONSE).get_by_text(
+            "✓ Agreed by both of you", exact=True
+        )
     ).to_be_visible(timeout=LIVE_MS)
 
     # Tab goes on to the end of the page, comes round to the start, and then

@@ -70,7 +70,7 @@ def test_sign_in_add_edit_and_agree_without_javascript(new_context, base_url) ->
     ).click()
     mine = entry_card(page, ROBINS_LINE)
     expect(mine).to_contain_text("Written by Robin")
-    expect(mine).to_contain_text("Waiting for Jo")
+    expect(mine).to_contain_text("Jo hasn't read this yet")
     assert URL(page.url).path == plan_path
     page.get_by_label(FEEL_SAFE).fill(ROBINS_SHARED)
     page.locator("form").filter(has=page.get_by_label(FEEL_SAFE)).get_by_role(

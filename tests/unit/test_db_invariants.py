@@ -5,10 +5,12 @@ legal case beside it must pass, on SQLite and on PostgreSQL.
 """
 
 import re
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import create_engine, delete, make_url, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
@@ -303,14 +305,44 @@ def _seed(url: str) -> dict:
     return {"sam": sam, "plan": plan, "entry": entry}
 
 
+# The entry and revision tables as they were before the rules: rows written the
+# way the app of that time wrote them, without the columns added since.
+OLD_ENTRY = sa.table(
+    "entry",
+    *(sa.column(c, sa.Uuid) for c in ("id", "plan_id", "created_by", "updated_by")),
+    *(sa.column(c) for c in ("section", "text", "version", "is_draft")),
+    *(sa.column(c, sa.DateTime(timezone=True)) for c in ("created_at", "updated_at")),
+)
+OLD_REVISION = sa.table(
+    "revision",
+    *(sa.column(c, sa.Uuid) for c in ("id", "entry_id", "author_id")),
+    sa.column("version"),
+    sa.column("text"),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+
+
+def _old_entry(plan: Plan, section: str, *, owner=None, draft=False):
+    return sa.insert(OLD_ENTRY).values(
+        id=uuid.uuid4(),
+        plan_id=plan.id,
+        section=section,
+        text="words",
+        version=1,
+        is_draft=draft,
+        created_at=_day(1),
+        updated_at=_day(1),
+    )
+
+
 def _rules_held(url: str, seeded: dict) -> set[str]:
     """Each rule broken once, in a transaction of its own: which were refused."""
     plan, entry, sam = seeded["plan"], seeded["entry"], seeded["sam"]
     attempts = {
         "consent_revision": Consent(entry_id=entry.id, account_id=sam.id, version=9),
-        "section_known": _entry(plan, "nonsense", None),
-        "owner_iff_personal": _entry(plan, "hot_buttons", None),
-        "draft_owned": _entry(plan, "signals", None, draft=True),
+        "section_known": _old_entry(plan, "nonsense"),
+        "owner_iff_personal": _old_entry(plan, "hot_buttons"),
+        "draft_owned": _old_entry(plan, "signals", draft=True),
         "flag_open": Flag(entry_id=entry.id, raised_by=sam.id),
         "invite_live": Invite(plan_id=plan.id, token_hash="second", expires_at=LATER),
         "revision_append_only": update(Revision).values(text="other words"),
@@ -349,7 +381,34 @@ def test_the_upgrade_settles_old_rows_that_break_the_rules(empty_database):
     with Session(engine, expire_on_commit=False) as session:
         sam, alex = make_account(session), make_account(session)
         plan = make_plan(session, sam, alex)
-        entry = make_entry(session, plan, sam)
+        # written as the app of that time wrote it: columns added later are absent
+        entry = Entry(plan_id=plan.id, section="signals", text="lighthouse")
+        now = _day(1)
+        session.execute(
+            sa.insert(OLD_ENTRY).values(
+                id=entry.id,
+                plan_id=plan.id,
+                created_by=sam.id,
+                updated_by=sam.id,
+                section="signals",
+                text="lighthouse",
+                version=1,
+                is_draft=False,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        session.execute(
+            sa.insert(OLD_REVISION).values(
+                id=uuid.uuid4(),
+                entry_id=entry.id,
+                author_id=sam.id,
+                version=1,
+                text="lighthouse",
+                created_at=now,
+            )
+        )
+        session.add(Consent(entry_id=entry.id, account_id=sam.id, version=1))
         # Alex's yes to a version whose wording was erased
         session.add(Consent(entry_id=entry.id, account_id=alex.id, version=2))
         flags = [Flag(entry_id=entry.id, created_at=_day(n)) for n in (1, 3, 2)]

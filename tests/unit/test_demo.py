@@ -23,8 +23,9 @@ def test_demo_seeds_a_realistic_plan_once(settings, engine, session, app):
     plan_link = soup(sam.get("/")).select_one(".plan-card a")["href"]
     page = soup(sam.get(plan_link))
     states = {p.get_text(" ", strip=True) for p in page.select(".state")}
-    assert "✓ Agreed" in states
+    assert "✓ Agreed by both of you" in states
     assert any(s.startswith("Waiting for") for s in states)
-    assert "Changed since you agreed: look again" in states
+    assert "Alex proposes a change" in states  # the agreed words stay in force
+    assert page.select_one(".in-force")
     assert page.select_one(".flag")
     assert page.select_one(".draft-label")

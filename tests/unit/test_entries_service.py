@@ -3,11 +3,12 @@
 import pytest
 from sqlmodel import select
 
-from backend.consent import agreed
+from backend.consent import agreed, versions
 from backend.consent import service as consent
 from backend.entries import service
 from backend.errors import FormError, NotFound
 from backend.models import Consent, Revision
+from backend.plans.page import plan_page
 from tests.factories import make_account, make_plan
 
 
@@ -18,7 +19,13 @@ def pair(session):
 
 
 def _agreed_ids(session, plan):
-    return {e.id for e, _ in agreed.agreed_entries(session, plan.id)}
+    return {e["id"] for e in agreed.agreed_snapshot(session, plan)["entries"]}
+
+
+def _agreed_texts(session, plan):
+    return {
+        e["id"]: e["text"] for e in agreed.agreed_snapshot(session, plan)["entries"]
+    }
 
 
 def test_writing_counts_as_the_writers_consent(session, pair):
@@ -28,7 +35,7 @@ def test_writing_counts_as_the_writers_consent(session, pair):
     )
     consents = session.exec(select(Consent).where(Consent.entry_id == entry.id)).all()
     assert [(c.account_id, c.version) for c in consents] == [(sam.id, 1)]
-    assert entry.id not in _agreed_ids(session, plan)
+    assert str(entry.id) not in _agreed_ids(session, plan)
 
 
 def test_agreed_only_when_both_consent_to_the_current_version(session, pair):
@@ -37,7 +44,7 @@ def test_agreed_only_when_both_consent_to_the_current_version(session, pair):
         session, plan, author_id=sam.id, section="edge_responses", text="Stay with me."
     )
     consent.agree(session, plan, entry, account_id=alex.id, version=1)
-    assert entry.id in _agreed_ids(session, plan)
+    assert _agreed_texts(session, plan) == {str(entry.id): "Stay with me."}
     service.edit_entry(
         session,
         plan,
@@ -46,7 +53,10 @@ def test_agreed_only_when_both_consent_to_the_current_version(session, pair):
         base_version=1,
         text="Stay with me, please.",
     )
-    assert entry.id not in _agreed_ids(session, plan)  # Alex's yes was to version 1
+    # Alex's yes was to version 1: that wording stays in force until Alex agrees
+    assert _agreed_texts(session, plan) == {str(entry.id): "Stay with me."}
+    consent.agree(session, plan, entry, account_id=alex.id, version=2)
+    assert _agreed_texts(session, plan) == {str(entry.id): "Stay with me, please."}
 
 
 def test_consent_to_an_older_version_is_refused(session, pair):
@@ -65,7 +75,7 @@ def test_consent_to_an_older_version_is_refused(session, pair):
     with pytest.raises(consent.StaleConsent):
         consent.agree(session, plan, entry, account_id=alex.id, version=1)
     session.rollback()
-    assert entry.id not in _agreed_ids(session, plan)
+    assert str(entry.id) not in _agreed_ids(session, plan)
 
 
 def test_one_partner_plan_has_nothing_agreed(session):
@@ -94,7 +104,7 @@ def test_only_the_owner_changes_a_personal_entry(session, pair):
             text="Rewritten by Alex",
         )
     with pytest.raises(FormError):
-        service.delete_entry(session, plan, str(entry.id), account_id=alex.id)
+        service.remove_entry(session, plan, str(entry.id), account_id=alex.id)
     session.rollback()
     assert session.get(type(entry), entry.id).text == "Being told to calm down."
 
@@ -182,23 +192,73 @@ def test_soft_delete_and_restore_of_shared_entries(session, pair):
     entry = service.add_entry(
         session, plan, author_id=sam.id, section="differently", text="Talk before bed."
     )
-    service.delete_entry(session, plan, str(entry.id), account_id=alex.id)
+    service.remove_entry(session, plan, str(entry.id), account_id=alex.id)
     assert session.get(type(entry), entry.id).deleted_at is not None
     service.restore_entry(session, plan, str(entry.id), account_id=sam.id)
     assert session.get(type(entry), entry.id).deleted_at is None
     assert len(service.revisions(session, entry)) == 1
 
 
-def test_deleting_an_agreed_entry_changes_the_agreed_plan(session, pair):
+def test_removing_an_agreed_entry_takes_both(session, pair):
+    """Invariant 6: a request to take it out changes nothing until both said yes."""
     sam, alex, plan = pair
     entry = service.add_entry(
         session, plan, author_id=sam.id, section="signals", text="lighthouse"
     )
     consent.agree(session, plan, entry, account_id=alex.id, version=1)
-    assert agreed.latest_version(session, plan.id).number == 1
-    service.delete_entry(session, plan, str(entry.id), account_id=alex.id)
-    assert agreed.latest_version(session, plan.id).number == 2
-    assert agreed.latest_version(session, plan.id).snapshot["entries"] == []
+    service.remove_entry(
+        session, plan, str(entry.id), account_id=alex.id, note="We never use it."
+    )
+    assert session.get(type(entry), entry.id).deleted_at is None
+    assert _agreed_texts(session, plan) == {str(entry.id): "lighthouse"}
+    request = service.revisions(session, entry)[-1]
+    assert (request.kind, request.note, request.author_id) == (
+        "removal",
+        "We never use it.",
+        alex.id,
+    )
+    consent.agree(session, plan, entry, account_id=sam.id, version=2)
+    assert session.get(type(entry), entry.id).deleted_at is not None
+    assert _agreed_texts(session, plan) == {}
+    # taken out by both: final, not something one person restores alone
+    service.restore_entry(session, plan, str(entry.id), account_id=sam.id)
+    assert session.get(type(entry), entry.id).deleted_at is not None
+
+
+def test_removing_ones_own_personal_entry_is_immediate_and_undoable(session, pair):
+    sam, alex, plan = pair
+    entry = service.add_entry(
+        session, plan, author_id=sam.id, section="hot_buttons", text="Doors slammed."
+    )
+    consent.agree(session, plan, entry, account_id=alex.id, version=1)
+    assert str(entry.id) in _agreed_ids(session, plan)
+    service.remove_entry(session, plan, str(entry.id), account_id=sam.id, note="Old")
+    removed = session.get(type(entry), entry.id)
+    assert (removed.deleted_by, removed.removed_note) == (sam.id, "Old")
+    assert _agreed_ids(session, plan) == set()
+    service.restore_entry(session, plan, str(entry.id), account_id=sam.id)
+    assert str(entry.id) in _agreed_ids(session, plan)
+
+
+def test_a_sitting_gathers_into_one_version_until_sealed(session, pair):
+    sam, alex, plan = pair
+    for text in ("one", "two", "three"):
+        entry = service.add_entry(
+            session, plan, author_id=sam.id, section="signals", text=text
+        )
+        consent.agree(session, plan, entry, account_id=alex.id, version=1)
+    only = versions.versions(session, plan.id)
+    assert [v.number for v in only] == [1]
+    assert only[0].summary == "3 added"
+    versions.seal(session, only[0])
+    session.commit()
+    sealed = dict(only[0].snapshot)
+    entry = service.add_entry(
+        session, plan, author_id=sam.id, section="signals", text="4"
+    )
+    consent.agree(session, plan, entry, account_id=alex.id, version=1)
+    assert [v.number for v in versions.versions(session, plan.id)] == [2, 1]
+    assert versions.version(session, plan.id, 1).snapshot == sealed
 
 
 def test_private_draft_is_the_owners_alone(session, pair):
@@ -265,8 +325,6 @@ def test_responses_link_to_personal_entries(session, pair):
     service.link_response(
         session, plan, str(response.id), target_id=str(hot.id), account_id=sam.id
     )
-    from backend.entries.views import plan_page
-
     page = plan_page(session, plan, sam.id)
     assert [e.id for e in page.cards[response.id].answers] == [hot.id]
     assert [e.id for e in page.cards[hot.id].answered_by] == [response.id]

@@ -31,6 +31,7 @@ def world(client, make_client):
         "target_id": entry,
         "debrief_id": talk.headers["location"].rsplit("/", 1)[1],
         "note_id": note.headers["location"].rsplit("#thread-", 1)[1],
+        "key": "signals",
     }
     return {
         "sam": sam,

@@ -24,6 +24,8 @@ def story(partners, app, renderer):
     p = partners.path
     hot = entry_id(add(partners.alex, p, "hot_buttons", "Being told to calm down."))
     agree(partners.sam, p, hot)
+    # printing seals version 1: what comes after gathers into version 2
+    assert partners.sam.get(f"{p}/agreed.pdf").status_code == 200
     response = entry_id(
         add(partners.sam, p, "edge_responses", "If I say our word, you stay with me.")
     )

@@ -235,3 +235,11 @@ def test_every_plain_form_carries_the_same_csrf_token(partners):
             field = form.find("input", {"name": "csrf_token"})
             assert field is not None, (path, form.get("action"))
             assert field["value"] == token, (path, form.get("action"))
+
+
+def test_our_own_javascript_stays_small():
+    """htmx attributes say what the page does; our scripts only what they cannot."""
+    scripts = sorted((TEMPLATES.parent / "static" / "js").glob("*.js"))
+    assert scripts
+    lines = sum(len(path.read_text().splitlines()) for path in scripts)
+    assert lines < 120, f"{lines} lines of our own JavaScript"

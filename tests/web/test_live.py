@@ -1,6 +1,5 @@
 """Live updates over a real server: signals without words, re-fetched per viewer."""
 
-import json
 import queue
 import socket
 import threading
@@ -74,80 +73,119 @@ class Stream:
                     kind = None
 
     def next(self, kind: str, timeout: float = 5.0) -> str:
+        return self.until(kind, timeout)[-1][1]
+
+    def until(self, kind: str, timeout: float = 5.0) -> list[tuple[str, str]]:
+        """Every event up to and including the first named `kind`."""
+        seen = []
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
-            assert remaining > 0, f"no {kind!r} event within {timeout} s"
-            got, data = self.events.get(timeout=remaining)
-            if got == kind:
-                return data
+            assert remaining > 0, f"no {kind!r} event within {timeout} s: {seen}"
+            seen.append(self.events.get(timeout=remaining))
+            if seen[-1][0] == kind:
+                return seen
 
     def close(self) -> None:
         self._stop.set()
         self._client.close()
 
 
-def test_an_edit_reaches_the_partner_as_a_signal_without_words(partners, live_url):
-    alex_stream = Stream(f"{live_url}{partners.path}/events", partners.alex.cookies)
+def open_stream(live_url, partners, who):
+    stream = Stream(f"{live_url}{partners.path}/events", getattr(partners, who).cookies)
+    stream.next("hello")
+    me = stream.next("presence")  # opening the stream is itself a presence signal
+    assert stream.next(f"presence-{me}") == me
+    return stream
+
+
+def lists_of(client, path, section):
+    """The ids of one personal section's lists on this viewer's page: mine first."""
+    return [el["id"] for el in soup(client.get(path)).select(f"[id^=list-{section}-]")]
+
+
+def test_an_added_entry_reaches_the_partner_as_signals_without_words(
+    partners, live_url
+):
+    alex_stream = open_stream(live_url, partners, "alex")
     try:
-        alex_stream.next("hello")
-        sam = httpx.Client(base_url=live_url, cookies=dict(partners.sam.cookies))
-        token = partners.sam.csrf()
         words = "When I go quiet, sit with me. SENTINEL-WORDS"
-        response = sam.post(
-            f"{partners.path}/entries",
-            data={"csrf_token": token, "section": "edge_responses", "text": words},
-            headers={"HX-Request": "true"},
-        )
+        response = add(partners.sam, partners.path, "edge_responses", words)
         assert response.status_code == 200
-        data = alex_stream.next("entry")
-        assert "SENTINEL" not in data
-        signal = json.loads(data)
-        assert set(signal) == {"id", "section", "owner"}
-        assert signal["section"] == "edge_responses"
-        fetched = partners.alex.get(
-            f"{partners.path}/entries/{signal['id']}", headers={"HX-Request": "true"}
+        eid = entry_id(response)
+        seen = alex_stream.until("section-edge_responses")
+        assert seen == [
+            ("entry", eid),
+            (f"entry-{eid}", eid),
+            ("section", "edge_responses"),
+            ("section-edge_responses", "edge_responses"),
+        ]
+        assert "SENTINEL" not in str(seen)
+        # the card re-fetches itself through the ordinary GET, rendered for Alex
+        card = soup(
+            partners.alex.get(
+                f"{partners.path}/entries/{eid}", headers={"HX-Request": "true"}
+            )
         )
-        card = soup(fetched)
         assert words in card.select_one(".entry-text").text
-        assert card.find("button", string="Agree")  # rendered for Alex, not Sam
-        sam.close()
+        assert card.find("button", string="Agree")  # for Alex, not Sam
+        assert card.article["hx-trigger"] == f"sse:entry-{eid}"
+    finally:
+        alex_stream.close()
+
+
+def test_an_edit_signals_the_card_and_not_its_section(partners, live_url):
+    eid = entry_id(add(partners.sam, partners.path, "signals", "lighthouse"))
+    alex_stream = open_stream(live_url, partners, "alex")
+    try:
+        partners.sam.post_form(
+            f"{partners.path}/entries/{eid}",
+            {"text": "harbour", "base_version": "1"},
+            htmx=True,
+        )
+        partners.sam.post_form(f"{partners.path}/entries/{eid}/delete", htmx=True)
+        partners.sam.post_form(f"{partners.path}/entries/{eid}/restore", htmx=True)
+        seen = alex_stream.until("section")
+        assert seen == [("entry", eid), (f"entry-{eid}", eid)] * 3 + [
+            ("section", "signals")
+        ]
     finally:
         alex_stream.close()
 
 
 def test_consent_changes_are_signalled(partners, live_url):
     eid = entry_id(add(partners.sam, partners.path, "signals", "lighthouse"))
-    sam_stream = Stream(f"{live_url}{partners.path}/events", partners.sam.cookies)
+    sam_stream = open_stream(live_url, partners, "sam")
     try:
-        sam_stream.next("hello")
         partners.alex.post_form(
             f"{partners.path}/entries/{eid}/agree", {"version": "1"}, htmx=True
         )
-        assert json.loads(sam_stream.next("entry"))["id"] == eid
+        assert sam_stream.next(f"entry-{eid}") == eid
     finally:
         sam_stream.close()
 
 
-def test_private_drafts_are_never_signalled(partners, live_url):
-    alex_stream = Stream(f"{live_url}{partners.path}/events", partners.alex.cookies)
+def test_private_drafts_are_never_signalled_until_shared(partners, live_url):
+    alex_stream = open_stream(live_url, partners, "alex")
     try:
-        alex_stream.next("hello")
-        add(partners.sam, partners.path, "reactions", "quiet", draft=True)
-        add(partners.sam, partners.path, "signals", "public")
-        signal = json.loads(alex_stream.next("entry"))
-        assert signal["section"] == "signals"
+        draft = entry_id(
+            add(partners.sam, partners.path, "reactions", "quiet", draft=True)
+        )
+        public = entry_id(add(partners.sam, partners.path, "signals", "public"))
+        assert alex_stream.until("section")[0] == ("entry", public)
+        partners.sam.post_form(f"{partners.path}/entries/{draft}/share", htmx=True)
+        seen = alex_stream.until("section-reactions")
+        assert (f"entry-{draft}", draft) in seen
     finally:
         alex_stream.close()
 
 
 def test_presence_is_signalled(partners, live_url):
-    sam_stream = Stream(f"{live_url}{partners.path}/events", partners.sam.cookies)
+    sam_stream = open_stream(live_url, partners, "sam")
     try:
-        sam_stream.next("hello")
-        alex_stream = Stream(f"{live_url}{partners.path}/events", partners.alex.cookies)
-        alex_stream.next("hello")
-        sam_stream.next("presence")
+        alex_stream = open_stream(live_url, partners, "alex")
+        alex_id = sam_stream.next("presence")
+        assert sam_stream.next(f"presence-{alex_id}") == alex_id
         here = partners.sam.get(
             f"{partners.path}/presence", headers={"HX-Request": "true"}
         )
@@ -172,15 +210,76 @@ def test_signed_out_stream_is_refused(partners, live_url):
     assert response.status_code == 401
 
 
-def test_stamps_catch_a_reconnected_page_up(partners):
+def test_a_section_list_shows_each_viewer_what_they_may_see(partners):
+    sam_list, alex_list = lists_of(partners.sam, partners.path, "reactions")
+    add(partners.sam, partners.path, "reactions", "DRAFT-SENTINEL", draft=True)
+    add(partners.sam, partners.path, "reactions", "I go quiet.")
+    owner = sam_list.removeprefix("list-reactions-")
+    url = f"{partners.path}/sections/reactions?owner={owner}"
+    mine = partners.sam.get(url, headers={"HX-Request": "true"})
+    theirs = partners.alex.get(url, headers={"HX-Request": "true"})
+    assert "<html" not in mine.text
+    assert soup(mine).find(id=sam_list).select(".entry-text")[0].text == (
+        "DRAFT-SENTINEL"
+    )
+    assert [t.text for t in soup(theirs).select(f"#{sam_list} .entry-text")] == [
+        "I go quiet."
+    ]
+    assert "DRAFT-SENTINEL" not in theirs.text
+    assert soup(theirs).find(id=sam_list)["hx-trigger"] == "sse:section-reactions"
+    # Alex's own list: empty, and it says so
+    empty = partners.alex.get(
+        f"{partners.path}/sections/reactions?owner={alex_list.removeprefix('list-reactions-')}",
+        headers={"HX-Request": "true"},
+    )
+    assert "Nothing here yet" in empty.text
+    for wrong in ("/sections/nowhere", f"/sections/reactions?owner={partners.plan_id}"):
+        response = partners.sam.get(
+            partners.path + wrong, headers={"HX-Request": "true"}
+        )
+        assert response.status_code == 404
+
+
+def test_the_summary_line_is_counted_by_the_server(partners):
     eid = entry_id(add(partners.sam, partners.path, "signals", "lighthouse"))
-    before = partners.alex.get(f"{partners.path}/stamps").json()["entries"]
+    url = f"{partners.path}/summary"
+    line = soup(partners.alex.get(url, headers={"HX-Request": "true"})).p
+    assert line.get_text(" ", strip=True).startswith(
+        "0 agreed · 1 waiting for you · 0 waiting for Sam"
+    )
+    partners.alex.post_form(
+        f"{partners.path}/entries/{eid}/agree", {"version": "1"}, htmx=True
+    )
+    line = soup(partners.alex.get(url, headers={"HX-Request": "true"})).p
+    assert line.get_text(" ", strip=True).startswith("1 agreed · 0 waiting for you")
+    assert line.find("a", string="read the agreed plan")
+    assert line["hx-trigger"] == "sse:entry"
+
+
+def test_an_editor_is_told_of_a_newer_wording_beside_it(partners):
+    eid = entry_id(add(partners.sam, partners.path, "edge_responses", "Call Jo."))
+    editor = soup(
+        partners.alex.get(
+            f"{partners.path}/entries/{eid}/edit", headers={"HX-Request": "true"}
+        )
+    )
+    slot = editor.find(attrs={"hx-trigger": f"sse:entry-{eid}"})
+    assert slot["role"] == "status"
+    url = slot["hx-get"]
+    assert url.endswith("?since=1")
+    assert partners.alex.get(url, headers={"HX-Request": "true"}).text.strip() == ""
     partners.sam.post_form(
         f"{partners.path}/entries/{eid}",
-        {"text": "harbour", "base_version": "1"},
+        {"text": "Call Jo or Priya.", "base_version": "1"},
         htmx=True,
     )
-    after = partners.alex.get(f"{partners.path}/stamps").json()["entries"]
-    assert [e["id"] for e in after] == [eid]
-    assert before[0]["stamp"] != after[0]["stamp"]
-    assert "harbour" not in str(after)
+    told = soup(partners.alex.get(url, headers={"HX-Request": "true"}))
+    assert told.get_text(" ", strip=True).startswith(
+        "Sam changed this while you were editing. Your words are safe"
+    )
+    assert "Call Jo or Priya." not in told.text  # until asked for
+    show = told.find("button", string="Show me the new wording")["hx-get"]
+    peek = soup(partners.alex.get(show, headers={"HX-Request": "true"}))
+    assert peek.select_one(".peek .entry-text").text == "Call Jo or Priya."
+    # the writer's own save is not news to them
+    assert partners.sam.get(url, headers={"HX-Request": "true"}).text.strip() == ""

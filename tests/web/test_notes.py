@@ -3,7 +3,8 @@
 import pytest
 
 from tests.helpers import soup
-from tests.web.steps import add, entry_id, record_signals, talk_path
+from tests.web.test_debriefs import record_signals, talk_path
+from tests.web.test_entries import add, entry_id
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_a_sent_note_reaches_the_partner(partners, signals):
     assert "You came back after ten minutes." in thread.text
     assert "Sam" in thread.select_one(".byline").text
     (signal,) = [s for s in signals if s[1] == "note"]
-    assert signal[2] == {"id": root, "thread": root}
+    assert signal[2] == {"id": root}  # the thread's id: no words
 
 
 def test_sending_with_htmx_returns_a_fresh_composer_and_the_new_thread(partners):
@@ -137,9 +138,8 @@ def test_replies_and_reply_drafts(partners, signals):
     assert [r.select_one(".entry-text").text for r in thread.select(".reply")] == [
         "Me too."
     ]
-    reply_signals = [s for s in signals if s[1] == "note" and s[2]["id"] != root]
-    assert len(reply_signals) == 1
-    assert reply_signals[0][2]["thread"] == root
+    # the note, then the sent reply (not its draft), each named by the thread
+    assert [s[2] for s in signals if s[1] == "note"] == [{"id": root}, {"id": root}]
     fetched = partners.sam.get(
         f"{partners.path}/notes/{root}", headers={"HX-Request": "true"}
     )

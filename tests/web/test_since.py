@@ -79,7 +79,7 @@ def test_only_the_partners_doings_count(partners, session):
     assert found == {
         "New in the plan": 1,
         "New wordings": 1,
-        "Agreed, acknowledged or taken back": 1,
+        "Agreed, heard or taken back": 1,
         "Notes": 1,
         "Talking it through": 2,
     }

@@ -13,9 +13,8 @@ from sqlmodel import select
 from backend.export import PdfRenderer
 from backend.models import Plan, PlanVersion
 from tests.helpers import soup
-from tests.web.test_consent import agree
+from tests.web.steps import add, agree, entry_id
 from tests.web.test_debriefs import answer, talk_path
-from tests.web.test_entries import add, entry_id
 from tests.web.test_revisit import set_day
 
 # 22:30 UTC on 1 July: already half past midnight on 2 July in Berlin (summer time).

@@ -1,0 +1,185 @@
+"""Numbered versions of the agreed plan, one per sitting.
+
+Every change to what is agreed goes through `refresh_plan_version` before its
+commit. Changes made in one sitting gather into one version: the newest version
+stays open while changes keep coming, and is sealed after 30 quiet minutes, or
+as soon as it is printed, downloaded or shared. A sealed version never changes.
+"""
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from backend.consent.agreed import agreed_snapshot, signature
+from backend.db import utc_now
+from backend.entries.diff import word_diff
+from backend.errors import NotFound
+from backend.models import Plan, PlanVersion
+
+QUIET = timedelta(minutes=30)
+NO_VERSION = 2**31 - 1  # a version number no plan reaches; larger ones are not asked
+
+
+def is_sealed(version: PlanVersion, *, now: datetime | None = None) -> bool:
+    """Sealed by printing or sharing, or by 30 minutes without a change."""
+    moment = now or utc_now()
+    return version.sealed_at is not None or moment - version.updated_at >= QUIET
+
+
+def latest_version(session: Session, plan_id: uuid.UUID) -> PlanVersion | None:
+    return session.exec(
+        select(PlanVersion)
+        .where(PlanVersion.plan_id == plan_id)
+        .order_by(col(PlanVersion.number).desc())
+        .limit(1)  # without it the ORM fetches (and parses) every snapshot
+    ).first()
+
+
+def refresh_plan_version(
+    session: Session, plan: Plan, *, now: datetime | None = None
+) -> PlanVersion | None:
+    """Record a change to what is agreed: in this sitting's version, or a new one."""
+    session.flush()
+    # Writers of one plan take turns from here to commit, so two cannot both
+    # number their version N+1 (PostgreSQL; SQLite has one writer anyway). NO KEY
+    # UPDATE: inserts that reference the plan row need not wait for it.
+    session.exec(
+        select(Plan.id).where(Plan.id == plan.id).with_for_update(key_share=True)
+    )
+    moment = now or utc_now()
+    latest = latest_version(session, plan.id)
+    snapshot = agreed_snapshot(session, plan)
+    if signature(snapshot) == (signature(latest.snapshot) if latest else []):
+        return None
+    if latest is not None and not is_sealed(latest, now=moment):
+        before = _sealed_before(session, plan.id, latest.number)
+        if before is not None and signature(before.snapshot) == signature(snapshot):
+            # the sitting undid its own changes: nothing new to keep
+            session.delete(latest)
+            session.flush()
+            return None
+        snapshot["version"] = latest.number
+        snapshot["created_at"] = latest.created_at.isoformat()
+        latest.snapshot = snapshot
+        latest.summary = summary(before.snapshot if before else None, snapshot)
+        latest.updated_at = moment
+        session.add(latest)
+        session.flush()
+        return latest
+    if latest is not None and latest.sealed_at is None:
+        latest.sealed_at = latest.updated_at + QUIET
+        session.add(latest)
+    version = PlanVersion(
+        plan_id=plan.id,
+        number=(latest.number + 1) if latest else 1,
+        snapshot=snapshot,
+        summary=summary(latest.snapshot if latest else None, snapshot),
+        created_at=moment,
+        updated_at=moment,
+    )
+    snapshot["version"] = version.number
+    snapshot["created_at"] = moment.isoformat()
+    session.add(version)
+    session.flush()
+    return version
+
+
+def seal(session: Session, version: PlanVersion) -> None:
+    """Printed, downloaded or shared: from now on this version never changes."""
+    if version.sealed_at is None:
+        version.sealed_at = utc_now()
+        session.add(version)
+
+
+def _sealed_before(
+    session: Session, plan_id: uuid.UUID, number: int
+) -> PlanVersion | None:
+    return session.exec(
+        select(PlanVersion).where(
+            PlanVersion.plan_id == plan_id, PlanVersion.number == number - 1
+        )
+    ).first()
+
+
+def summary(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
+    before = {e["id"]: e["version"] for e in (old or {"entries": []})["entries"]}
+    after = {e["id"]: e["version"] for e in new["entries"]}
+    added = len(after.keys() - before.keys())
+    removed = len(before.keys() - after.keys())
+    changed = sum(1 for k in after.keys() & before.keys() if after[k] != before[k])
+    back = len(new.get("taken_back", []))
+    parts = [
+        f"{n} {word}"
+        for n, word in (
+            (added, "added"),
+            (changed, "changed"),
+            (removed, "no longer agreed"),
+            (back, "taken back, to talk about"),
+        )
+        if n
+    ]
+    return ", ".join(parts) or "no change"
+
+
+def latest_version_numbers(
+    session: Session, plan_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    if not plan_ids:
+        return {}
+    rows = session.exec(
+        select(PlanVersion.plan_id, func.max(PlanVersion.number))
+        .where(col(PlanVersion.plan_id).in_(plan_ids))
+        .group_by(col(PlanVersion.plan_id))
+    ).all()
+    return dict(rows)
+
+
+def versions(session: Session, plan_id: uuid.UUID) -> list[PlanVersion]:
+    return list(
+        session.exec(
+            select(PlanVersion)
+            .where(PlanVersion.plan_id == plan_id)
+            .order_by(col(PlanVersion.number).desc())
+        ).all()
+    )
+
+
+def version(
+    session: Session, plan_id: uuid.UUID, number: int | None
+) -> PlanVersion | None:
+    """Version `number`, or the newest; None if there is none (NotFound if asked)."""
+    if number is None:
+        return latest_version(session, plan_id)
+    if not 0 < number < NO_VERSION:
+        raise NotFound
+    found = session.exec(
+        select(PlanVersion).where(
+            PlanVersion.plan_id == plan_id, PlanVersion.number == number
+        )
+    ).first()
+    if found is None:
+        raise NotFound
+    return found
+
+
+def has_agreed(snapshot: dict[str, Any] | None) -> bool:
+    """Whether a snapshot holds anything to follow (or to talk about) at all."""
+    return bool(snapshot and (snapshot["entries"] or snapshot.get("taken_back")))
+
+
+def compare(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
+    """Entries added, removed and changed between two snapshots."""
+    before = {e["id"]: e for e in old["entries"]}
+    after = {e["id"]: e for e in new["entries"]}
+    return {
+        "added": [after[i] for i in after if i not in before],
+        "removed": [before[i] for i in before if i not in after],
+        "changed": [
+            (before[i], after[i], word_diff(before[i]["text"], after[i]["text"]))
+            for i in after
+            if i in before and before[i]["version"] != after[i]["version"]
+        ],
+    }

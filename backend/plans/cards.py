@@ -1,0 +1,57 @@
+"""Rendering an entry's card, the answer to every action taken on one entry.
+
+Shared by the routes of entries and of consent, so neither imports the other.
+"""
+
+import uuid
+
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backend.debriefs.service import pinnable
+from backend.models import Plan
+from backend.plans.page import plan_page
+from backend.web import is_fragment, path_for, redirect, render
+
+ENTRY = "/plans/{plan_id}/entries/{entry_id}"
+
+
+def card(
+    request: Request,
+    session: Session,
+    plan: Plan,
+    account_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    *,
+    status: int = 200,
+    **extra: object,
+) -> Response:
+    """The entry's card for this viewer; a plain form post goes back to the plan,
+    unless something needs saying (a 4xx), which gets a page of its own."""
+    if not is_fragment(request) and request.method == "POST" and status < 400:
+        target = plan_path(request, plan, str(extra.get("pinned_id") or ""))
+        return redirect(request, f"{target}#entry-{entry_id}")
+    page = plan_page(session, plan, account_id, only=[entry_id])
+    view = page.cards.get(entry_id) or next(
+        (v for v in page.removed if v.id == entry_id), None
+    )
+    return render(
+        request,
+        "entries/entry.html",
+        {"page": page, "plan": plan, "card": view, **extra},
+        block="entry_card",
+        status=status,
+    )
+
+
+def pinned_id(session: Session, plan: Plan, raw: str) -> uuid.UUID | None:
+    """The talk a wording is written beside, if it is one of this plan's; else None."""
+    debrief = pinnable(session, plan, raw)
+    return debrief.id if debrief else None
+
+
+def plan_path(request: Request, plan: Plan, pinned: str = "") -> str:
+    """The plan page, with the talk still pinned beside it if there is one."""
+    target = path_for(request, "plans.detail", plan_id=plan.id)
+    return f"{target}?debrief={pinned}" if pinned else target

@@ -1,0 +1,389 @@
+"""The plan page and its cards, as one viewer sees them, in a fixed number of queries.
+
+What an entry's card says comes from `backend.entries.rules` (who may change
+it, who sees it, which wording is in force and which is waiting, agree or
+heard); this module only turns those answers into words and groups them.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from backend.consent.agreed import revisions_at, yeses_of
+from backend.consent.service import open_flags
+from backend.entries import rules
+from backend.entries.diff import Piece, word_diff
+from backend.entries.rules import Standing, YesWord
+from backend.entries.sections import BY_KEY, PERSONAL, SECTIONS, Section
+from backend.members import Person, other_of, people_of, person
+from backend.models import REMOVAL, Debrief, Entry, EntryLink, Flag, Plan, Revision
+
+
+@dataclass(frozen=True)
+class Wording:
+    """One version of an entry as a card shows it."""
+
+    text: str
+    version: int
+    author: Person
+    written_at: datetime
+    yes_by: tuple[Person, ...]
+    removal: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class TakenBack:
+    by: Person
+    at: datetime
+    note: str | None
+
+
+@dataclass
+class EntryView:
+    entry: Entry
+    section: Section
+    owner: Person | None
+    first_author: Person
+    mine: bool
+    can_change: bool
+    yes_word: YesWord | None  # what my yes to it would mean; None on my own words
+    state: str  # agreed, proposal, removal, open, taken-back, draft, alone, removed
+    state_label: str
+    in_force: Wording | None  # the agreed wording, if any
+    pending: Wording | None  # the wording (or request) waiting for a yes, if any
+    action_label: str = ""  # the yes button; empty when there is nothing to say yes to
+    can_withdraw_proposal: bool = False
+    can_take_back: bool = False
+    changed_since_my_yes: bool = False  # I said yes to an older wording
+    taken_back: TakenBack | None = None
+    changes: list[Piece] = field(default_factory=list)
+    removed_by: Person | None = None
+    restorable: bool = False
+    flag: Flag | None = None
+    flag_by: Person | None = None
+    answers: list[Entry] = field(default_factory=list)
+    answered_by: list[Entry] = field(default_factory=list)
+    after_talk: Debrief | None = None  # the talk its newest linked wording followed
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.entry.id
+
+    @property
+    def shown(self) -> Wording | None:
+        """The wording a reader follows: the agreed one, or else the newest."""
+        return self.in_force or self.pending
+
+    @property
+    def agreed(self) -> bool:
+        return self.in_force is not None
+
+    @property
+    def edit_text(self) -> str:
+        """What the editor starts from: the wording waiting, or the one in force."""
+        if self.pending is not None and not self.pending.removal:
+            return self.pending.text
+        return self.shown.text if self.shown else self.entry.text
+
+
+@dataclass
+class PlanPage:
+    plan: Plan
+    me: Person
+    partner: Person | None
+    people: dict[uuid.UUID, Person]
+    cards: dict[uuid.UUID, EntryView]
+    removed: list[EntryView]
+    targets: list[tuple[Person, Entry]] = field(default_factory=list)
+
+    def personal(self, section: Section, who: Person | None) -> list[EntryView]:
+        if who is None:
+            return []
+        return [
+            c
+            for c in self.cards.values()
+            if c.section.key == section.key and c.owner and c.owner.id == who.id
+        ]
+
+    def shared(self, section: Section) -> list[EntryView]:
+        return [c for c in self.cards.values() if c.section.key == section.key]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        cards = list(self.cards.values())
+        return {
+            "agreed": sum(1 for c in cards if c.agreed),
+            "waiting_me": sum(1 for c in cards if c.action_label),
+            "waiting_partner": sum(
+                1
+                for c in cards
+                if c.pending is not None
+                and not c.action_label
+                and self.partner is not None
+                and self.partner not in c.pending.yes_by
+                and self.me in c.pending.yes_by
+            ),
+        }
+
+    @property
+    def link_targets(self) -> list[tuple[Person, Entry]]:
+        """Personal entries (shared, not removed) that a response can answer."""
+        return self.targets
+
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        return SECTIONS
+
+    @property
+    def personal_sections(self) -> tuple[Section, ...]:
+        return PERSONAL
+
+
+def plan_page(
+    session: Session,
+    plan: Plan,
+    viewer_id: uuid.UUID,
+    *,
+    only: list[uuid.UUID] | None = None,
+) -> PlanPage:
+    """The plan as `viewer_id` sees it: their drafts, never their partner's."""
+    people = people_of(session, plan.id)
+    me = people[viewer_id]
+    partner = other_of(people, viewer_id)
+    query = (
+        select(Entry)
+        .where(Entry.plan_id == plan.id, rules.visible_clause(viewer_id))
+        .order_by(col(Entry.created_at), col(Entry.id))
+    )
+    if only is not None:
+        query = query.where(col(Entry.id).in_(only))
+    entries = list(session.exec(query).all())
+    ids = [e.id for e in entries]
+    partners = list(people)
+    yeses = yeses_of(session, ids)
+    found = {e.id: rules.standing(e.version, yeses[e.id], partners) for e in entries}
+    wanted: dict[uuid.UUID, set[int]] = {}
+    for e in entries:
+        s = found[e.id]
+        wanted[e.id] = {v for v in (s.agreed, s.pending, e.version) if v is not None}
+    revisions = revisions_at(session, wanted)
+    flags = open_flags(session, ids)
+    links = _links(session, plan.id, ids if only is not None else None)
+    by_id = {e.id: e for e in entries}
+    linked = {i for pair in links for i in pair} - by_id.keys()
+    if linked:
+        for e in session.exec(
+            select(Entry).where(
+                col(Entry.id).in_(linked), rules.visible_clause(viewer_id)
+            )
+        ).all():
+            by_id[e.id] = e
+    talks = _talks_before(session, ids)
+    cards: dict[uuid.UUID, EntryView] = {}
+    removed: list[EntryView] = []
+    for e in entries:
+        view = _view(e, found[e.id], revisions, people, me, partner)
+        flag = flags.get(e.id)
+        view.flag = flag
+        view.flag_by = people.get(flag.raised_by) if flag and flag.raised_by else None
+        view.answers = _live(by_id, [t for r, t in links if r == e.id])
+        view.answered_by = _live(by_id, [r for r, t in links if t == e.id])
+        view.after_talk = talks.get(e.id)
+        if e.deleted_at:
+            removed.append(view)
+        else:
+            cards[e.id] = view
+    targets = link_targets(session, plan, people)
+    return PlanPage(plan, me, partner, people, cards, removed, targets)
+
+
+def link_targets(
+    session: Session, plan: Plan, people: dict[uuid.UUID, Person]
+) -> list[tuple[Person, Entry]]:
+    """Personal entries a response can answer: shared, not removed."""
+    return [
+        (person(people, e.owner_id), e)
+        for e in session.exec(
+            select(Entry)
+            .where(
+                Entry.plan_id == plan.id,
+                col(Entry.owner_id).is_not(None),
+                rules.in_plan_clause(),
+            )
+            .order_by(col(Entry.created_at))
+        ).all()
+    ]
+
+
+def _live(by_id: dict[uuid.UUID, Entry], ids: list[uuid.UUID]) -> list[Entry]:
+    return [by_id[i] for i in ids if i in by_id and by_id[i].deleted_at is None]
+
+
+def _wording(rev: Revision, s: Standing, people: dict[uuid.UUID, Person]) -> Wording:
+    return Wording(
+        text=rev.text,
+        version=rev.version,
+        author=person(people, rev.author_id),
+        written_at=rev.created_at,
+        yes_by=tuple(
+            people[a]
+            for a in sorted(s.standing_for(rev.version), key=lambda a: people[a].slot)
+            if a in people
+        ),
+        removal=rev.kind == REMOVAL,
+        note=rev.note,
+    )
+
+
+def _view(
+    e: Entry,
+    s: Standing,
+    revisions: dict[tuple[uuid.UUID, int], Revision],
+    people: dict[uuid.UUID, Person],
+    me: Person,
+    partner: Person | None,
+) -> EntryView:
+    owner = person(people, e.owner_id) if e.owner_id else None
+    in_force = (
+        _wording(revisions[(e.id, s.agreed)], s, people)
+        if s.agreed is not None
+        else None
+    )
+    pending = (
+        _wording(revisions[(e.id, s.pending)], s, people)
+        if s.pending is not None
+        else None
+    )
+    word = rules.yes_word(e, me.id)
+    view = EntryView(
+        entry=e,
+        section=BY_KEY[e.section],
+        owner=owner,
+        first_author=person(people, e.created_by),
+        mine=bool(owner and owner.id == me.id),
+        can_change=rules.may_change(e, me.id),
+        yes_word=word,
+        state="",
+        state_label="",
+        in_force=in_force,
+        pending=pending,
+    )
+    if s.taken_back is not None:
+        back = s.taken_back
+        view.taken_back = TakenBack(
+            person(people, back.account_id),
+            back.withdrawn_at or back.given_at,
+            back.note,
+        )
+    if in_force and pending:
+        view.changes = word_diff(in_force.text, pending.text)
+    waiting = pending is not None and me not in pending.yes_by
+    if word and partner and waiting and not e.is_draft and e.deleted_at is None:
+        view.action_label = _action_label(word, view)
+    view.can_withdraw_proposal = bool(
+        word == "agree" and in_force and pending and me in pending.yes_by
+    )
+    view.can_take_back = bool(word == "agree" and in_force and me in in_force.yes_by)
+    view.changed_since_my_yes = any(
+        y.standing and y.account_id == me.id and y.version < e.version for y in s.yeses
+    )
+    view.state, view.state_label = _state(e, view, me, partner, revisions, people)
+    return view
+
+
+def _action_label(word: YesWord, view: EntryView) -> str:
+    pending = view.pending
+    if word == "heard":
+        return "I've read the change" if view.in_force else "I've read this"
+    if pending is not None and pending.removal:
+        return "Agree to take it out"
+    return "Agree to the change" if view.in_force else "Agree"
+
+
+def _state(
+    e: Entry,
+    view: EntryView,
+    me: Person,
+    partner: Person | None,
+    revisions: dict[tuple[uuid.UUID, int], Revision],
+    people: dict[uuid.UUID, Person],
+) -> tuple[str, str]:
+    if e.deleted_at is not None:
+        newest = revisions.get((e.id, e.version))
+        if newest is not None and newest.kind == REMOVAL:
+            return "removed", "Taken out of the plan by both of you"
+        view.restorable = view.can_change
+        view.removed_by = person(people, e.deleted_by) if e.deleted_by else None
+        return "removed", "Removed"
+    if e.is_draft:
+        return "draft", "Private draft: only you can see this"
+    if partner is None:
+        return "alone", "Waiting for your partner to join"
+    pending, in_force = view.pending, view.in_force
+    mine = pending is not None and me in pending.yes_by
+    other = partner.name
+    if pending is not None and pending.removal:
+        if mine:
+            return (
+                "removal",
+                f"You asked to take this out; it stays until {other} agrees",
+            )
+        return "removal", f"{pending.author.name} asks to take this out"
+    if in_force is not None and pending is not None:
+        if view.yes_word == "heard":
+            return "proposal", f"{pending.author.name} changed this since you read it"
+        if view.yes_word is None:
+            return "proposal", f"Changed: {other} hasn't read the new wording yet"
+        if mine:
+            return "proposal", f"Your change is waiting for {other}"
+        return "proposal", f"{pending.author.name} proposes a change"
+    if in_force is not None:
+        if e.owner_id is None:
+            return "agreed", "Agreed by both of you"
+        if view.mine:
+            return "agreed", f"Heard by {other}"
+        return "agreed", "You've read this"
+    if view.taken_back is not None:
+        back = view.taken_back
+        who = "You" if back.by.id == me.id else back.by.name
+        return "taken-back", f"{who} took back the yes: to talk about"
+    if view.yes_word is None:
+        return "open", f"{other} hasn't read this yet"
+    if mine:
+        return "open", f"Waiting for {other}"
+    if view.changed_since_my_yes and pending is not None:
+        return "open", f"{pending.author.name} changed this since your yes"
+    if view.yes_word == "agree":
+        return "open", "Waiting for you"
+    return "open", f"New from {view.owner.name if view.owner else other}"
+
+
+def _links(
+    session: Session, plan_id: uuid.UUID, ids: list[uuid.UUID] | None
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    query = select(EntryLink.response_id, EntryLink.target_id).where(
+        EntryLink.plan_id == plan_id
+    )
+    if ids is not None:
+        query = query.where(
+            col(EntryLink.response_id).in_(ids) | col(EntryLink.target_id).in_(ids)
+        )
+    return [(r, t) for r, t in session.exec(query).all()]
+
+
+def _talks_before(
+    session: Session, entry_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Debrief]:
+    """Per entry: the talk its newest wording written beside a talk came after."""
+    if not entry_ids:
+        return {}
+    rows = session.exec(
+        select(Revision.entry_id, Debrief)
+        .join(Debrief, col(Debrief.id) == Revision.debrief_id)
+        .where(col(Revision.entry_id).in_(entry_ids))
+        .order_by(col(Revision.version))
+    ).all()
+    return dict(rows)
