@@ -1,11 +1,16 @@
 """The agreed plan as a PDF, over HTTP."""
 
 import io
+import uuid
+from datetime import UTC, datetime
 
 import pytest
 from pypdf import PdfReader
 
 from backend.export import PdfRenderer
+from backend.members import people_of
+from backend.models import PlanVersion
+from tests.helpers import soup
 from tests.web.steps import add, agree, entry_id
 
 pytestmark = pytest.mark.slow
@@ -103,3 +108,73 @@ def test_private_drafts_never_reach_a_pdf(partners, app, renderer):
     for who in (partners.sam, partners.alex):
         response = who.get(f"{partners.path}/agreed.pdf?draft=1")
         assert "PRIVATE-SENTINEL" not in text_of(response)
+
+
+def test_a_version_saved_before_proposals_still_reads_as_it_was(
+    partners, app, renderer, session
+):
+    """Versions numbered before sittings and proposals keep their snapshot as it
+    was written: no yes words, no taken-back part. They still read and print."""
+    app.state.pdf = renderer
+    plan_id = uuid.UUID(partners.plan_id)
+    people = {p.name: p for p in people_of(session, plan_id).values()}
+    sam, alex = people["Sam"], people["Alex"]
+    old = {
+        "plan": {"id": partners.plan_id, "title": "Us"},
+        "partners": [
+            {"id": str(sam.id), "name": "Sam", "slot": 1},
+            {"id": str(alex.id), "name": "Alex", "slot": 2},
+        ],
+        "entries": [
+            {
+                "id": str(uuid.uuid4()),
+                "section": "bottom_lines",
+                "owner_id": str(alex.id),
+                "text": "OLD-FORMAT-LINE",
+                "version": 1,
+                "author_id": str(alex.id),
+                "author_name": "Alex",
+                "first_author_name": "Alex",
+                "written_at": "2026-11-20T10:00:00+00:00",
+                "agreed": True,
+                "consents": [
+                    {
+                        "account_id": str(alex.id),
+                        "name": "Alex",
+                        "at": "2026-11-20T10:00:00+00:00",
+                    },
+                    {
+                        "account_id": str(sam.id),
+                        "name": "Sam",
+                        "at": "2026-11-21T10:00:00+00:00",
+                    },
+                ],
+                "answers": [],
+            }
+        ],
+        "version": 1,
+        "created_at": "2026-11-21T10:00:00+00:00",
+    }
+    moment = datetime(2026, 11, 21, 10, tzinfo=UTC)
+    session.add(
+        PlanVersion(
+            plan_id=plan_id,
+            number=1,
+            snapshot=old,
+            summary="1 added",
+            created_at=moment,
+            updated_at=moment,
+            sealed_at=moment,
+        )
+    )
+    session.commit()
+    page = partners.sam.get(f"{partners.path}/agreed?version=1")
+    assert page.status_code == 200
+    text = soup(page).get_text(" ")
+    assert "OLD-FORMAT-LINE" in text
+    assert "Alex's words, heard by Sam" in text
+    printed = partners.sam.get(f"{partners.path}/agreed.pdf?version=1")
+    assert printed.status_code == 200
+    words = " ".join(text_of(printed).split())
+    assert "OLD-FORMAT-LINE" in words
+    assert "heard by Sam on 21 Nov 2026" in words
