@@ -60,6 +60,18 @@ def standing_of(session: Session, entry: Entry) -> Standing:
     return standing(entry.version, yeses_of(session, [entry.id])[entry.id], partners)
 
 
+def agreed_text(session: Session, entry: Entry) -> str | None:
+    """The entry's agreed wording, if it has one."""
+    agreed = standing_of(session, entry).agreed
+    if agreed is None:
+        return None
+    return session.exec(
+        select(Revision.text).where(
+            Revision.entry_id == entry.id, Revision.version == agreed
+        )
+    ).first()
+
+
 def newest_is_removal(session: Session, entry: Entry) -> bool:
     """Whether the entry's newest version asks to take it out of the plan."""
     kind = session.exec(

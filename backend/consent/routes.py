@@ -143,6 +143,7 @@ def agreed(
             "version": found,
             "latest": latest,
             "view": reading_view(found.snapshot) if found else None,
+            "sealed": found is None or agreed_plan.is_sealed(found),
             "counts": counts,
             "partner": next(
                 (

@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy import and_, func, update
 from sqlmodel import Session, col, select
 
-from backend.consent.agreed import newest_is_removal, standing_of
+from backend.consent.agreed import agreed_text, newest_is_removal, standing_of
 from backend.consent.versions import refresh_plan_version
 from backend.db import record_signal, utc_now
 from backend.entries.rules import in_plan, yes_word
@@ -87,6 +87,10 @@ def withdraw_proposal(
     if standing.agreed is None or standing.pending is None:
         return entry
     _withdraw(session, entry, account_id, newer_than=standing.agreed, note=None)
+    if standing_of(session, entry).pending is None:
+        # nobody stands behind the newest wording now: the entry reads as agreed
+        entry.text = agreed_text(session, entry) or entry.text
+        session.add(entry)
     record_signal(session, plan.id, "entry", entry.id)
     refresh_plan_version(session, plan)
     session.commit()

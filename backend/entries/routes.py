@@ -116,7 +116,8 @@ def edit_form(
     pinned_text = str(pinned_id(session, plan, debrief) or "")
     if not rules.may_change(entry, account.id):
         return card(request, session, plan, account.id, entry.id, pinned_id=pinned_text)
-    view = plan_page(session, plan, account.id, only=[entry.id]).cards.get(entry.id)
+    page = plan_page(session, plan, account.id, only=[entry.id])
+    view = page.cards.get(entry.id)
     return render(
         request,
         "entries/entry.html",
@@ -128,6 +129,10 @@ def edit_form(
                 "base_version": entry.version,
             },
             "pinned_id": pinned_text,
+            # a change to agreed shared words is a proposal: say so before Save
+            "proposing_to": page.partner
+            if view and view.in_force and entry.owner_id is None
+            else None,
         },
         block="entry_editor",
     )

@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from backend.consent.agreed import newest_is_removal, standing_of
+from backend.consent.agreed import agreed_text, newest_is_removal, standing_of
 from backend.consent.service import NOTE_MAX, record_consent, withdraw_proposal
 from backend.consent.versions import refresh_plan_version
 from backend.db import record_signal, utc_now
@@ -143,7 +143,7 @@ def edit_entry(
         raise StaleEdit(entry, clean_text(text))
     if wording == entry.text and not newest_is_removal(session, entry):
         return entry
-    if wording == _agreed_text(session, entry):
+    if wording == agreed_text(session, entry):
         # back to what is agreed: that is taking my proposal back, not a new one
         return withdraw_proposal(session, plan, entry, account_id=author_id)
     _new_version(entry, wording, author_id)
@@ -210,7 +210,8 @@ def remove_entry(
     if rules.needs_request_to_remove(entry, standing_of(session, entry)):
         if newest_is_removal(session, entry):
             return entry
-        _new_version(entry, entry.text, account_id)
+        # the request quotes the words in force, not a wording nobody stands behind
+        _new_version(entry, agreed_text(session, entry) or entry.text, account_id)
         session.add(entry)
         _signal(session, entry)
         _save_wording(
@@ -273,17 +274,6 @@ def _signal(session: Session, entry: Entry, *, appeared: bool = False) -> None:
     record_signal(session, entry.plan_id, "entry", entry.id)
     if appeared:
         record_signal(session, entry.plan_id, "section", entry.section)
-
-
-def _agreed_text(session: Session, entry: Entry) -> str | None:
-    agreed = standing_of(session, entry).agreed
-    if agreed is None:
-        return None
-    return session.exec(
-        select(Revision.text).where(
-            Revision.entry_id == entry.id, Revision.version == agreed
-        )
-    ).first()
 
 
 def revisions(session: Session, entry: Entry) -> list[Revision]:

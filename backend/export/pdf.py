@@ -205,7 +205,7 @@ def _consent_line(
     consents: list[dict[str, Any]], owner: str | None, zone: ZoneInfo | None
 ) -> str:
     """ "Agreed by Sam on 21 Nov 2026 and Alex on 22 Nov 2026", in the order they
-    agreed; on a personal entry its owner first, and the other "heard" it."""
+    agreed; on a personal entry, "Written by Sam on … and heard by Alex on …"."""
     ordered = sorted(
         consents,
         key=lambda c: (c["account_id"] != owner, _moment(c["at"])),
@@ -213,7 +213,11 @@ def _consent_line(
     clauses: list[str] = []
     last = None
     for consent in ordered:
-        verb = "heard" if owner and consent["account_id"] != owner else "agreed"
+        verb = (
+            ("heard" if consent["account_id"] != owner else "written")
+            if owner
+            else "agreed"
+        )
         who = f"{consent['name'] or FORMER} on {_day(consent['at'], zone)}"
         clauses.append(who if verb == last else f"{verb} by {who}")
         last = verb

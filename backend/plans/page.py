@@ -336,7 +336,7 @@ def _state(
         if view.yes_word == "heard":
             return "proposal", f"{pending.author.name} changed this since you read it"
         if view.yes_word is None:
-            return "proposal", f"Changed: {other} hasn't read the new wording yet"
+            return "proposal", f"Your new wording, for {other} to read"
         if mine:
             return "proposal", f"Your change is waiting for {other}"
         return "proposal", f"{pending.author.name} proposes a change"

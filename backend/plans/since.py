@@ -17,6 +17,8 @@ from backend.db import utc_now, write_session
 from backend.errors import NotFound
 from backend.members import people_of
 from backend.models import (
+    REMOVAL,
+    WORDING,
     Consent,
     Debrief,
     DebriefAnswer,
@@ -88,7 +90,7 @@ class News:
     first_look: bool = False  # nothing to compare with yet: since joining
     entries: list[Entry] = field(default_factory=list)
     wordings: list[tuple[Revision, Entry]] = field(default_factory=list)
-    consents: list[tuple[Consent, Entry, bool]] = field(default_factory=list)
+    consents: list[tuple[Consent, Entry, str]] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     debriefs: list[tuple[Debrief, str, datetime]] = field(default_factory=list)
 
@@ -172,8 +174,13 @@ def _entries_and_wordings(
 
 def _consents(
     session: Session, plan: Plan, partner: uuid.UUID, since: datetime
-) -> list[tuple[Consent, Entry, bool]]:
-    """(consent, entry, taken back?): yeses and take-backs, not the writer's own."""
+) -> list[tuple[Consent, Entry, str]]:
+    """(consent, entry, what it was): yeses and take-backs, not the writer's own.
+
+    What it was: "agreed", "read" (a partner's own words), "removal" (a yes to
+    taking the entry out), "taken-back", or "withdrew" (their own proposed change
+    taken back before it was agreed: not a yes taken back).
+    """
     rows = session.exec(
         select(Consent, Entry)
         .join(Entry, col(Entry.id) == Consent.entry_id)
@@ -184,19 +191,41 @@ def _consents(
             (col(Consent.given_at) > since) | (col(Consent.withdrawn_at) > since),
         )
     ).all()
-    written = set(
-        session.exec(
-            select(Revision.entry_id, Revision.version).where(
-                col(Revision.entry_id).in_([e.id for _, e in rows]),
-                Revision.author_id == partner,
-            )
+    ids = [e.id for _, e in rows]
+    kinds = {
+        (entry_id, version): (author, kind)
+        for entry_id, version, author, kind in session.exec(
+            select(
+                Revision.entry_id, Revision.version, Revision.author_id, Revision.kind
+            ).where(col(Revision.entry_id).in_(ids))
         ).all()
-    )
+    }
+    theirs = session.exec(
+        select(Consent).where(
+            col(Consent.entry_id).in_(ids), Consent.account_id == partner
+        )
+    ).all()
+
+    def what(consent: Consent, entry: Entry) -> str | None:
+        author, kind = kinds.get((entry.id, consent.version), (None, WORDING))
+        if consent.withdrawn_at is not None:
+            kept = any(
+                c.entry_id == entry.id
+                and c.version < consent.version
+                and c.withdrawn_at != consent.withdrawn_at
+                for c in theirs
+            )
+            return "withdrew" if author == partner and kept else "taken-back"
+        if author == partner:
+            return None  # writing a wording is its writer's yes: not news
+        if kind == REMOVAL:
+            return "removal"
+        return "read" if entry.owner_id and entry.owner_id != partner else "agreed"
+
     found = [
-        (consent, entry, consent.withdrawn_at is not None)
+        (consent, entry, kind)
         for consent, entry in rows
-        if consent.withdrawn_at is not None
-        or (entry.id, consent.version) not in written
+        if (kind := what(consent, entry)) is not None
     ]
     return sorted(
         found, key=lambda item: item[0].withdrawn_at or item[0].given_at, reverse=True

@@ -89,7 +89,7 @@ def edit_entry(page: Page, card: Locator, new_text: str) -> Locator:
     box = page.get_by_label("Wording")
     expect(box).to_be_focused()
     box.fill(new_text)
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name=re.compile(r"^(Save|Propose this change)$")).click()
     fresh = entry_card(page, new_text)
     expect(fresh).to_be_visible()
     return fresh

@@ -174,8 +174,8 @@ def test_every_agreed_entry_appears_with_its_author(plan_pdf: bytes) -> None:
     assert "Written by Alex" in text
     assert "Agreed by Sam on 21 Nov 2026 and Alex on 22 Nov 2026" in text
     assert "Agreed by Alex on 21 Nov 2026 and Sam on 22 Nov 2026" in text
-    assert "Agreed by Sam on 21 Nov 2026 and heard by Alex on 22 Nov" in text
-    assert "Agreed by Alex on 21 Nov 2026 and heard by Sam on 22 Nov" in text
+    assert "Written by Sam on 21 Nov 2026 and heard by Alex on 22 Nov" in text
+    assert "Written by Alex on 21 Nov 2026 and heard by Sam on 22 Nov" in text
 
 
 @pytest.mark.slow

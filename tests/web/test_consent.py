@@ -265,3 +265,27 @@ def test_counts_of_what_waits_for_me(partners):
     assert "0 waiting for you" in soup(partners.sam.get(p)).select_one(
         ".summary-line"
     ).get_text(" ")
+
+
+def test_the_editor_says_a_change_to_agreed_words_is_a_proposal(partners):
+    p = partners.path
+    eid = entry_id(add(partners.sam, p, "signals", "lighthouse"))
+    editor = soup(partners.alex.get(f"{p}/entries/{eid}/edit"))
+    assert editor.find("button", string="Save")
+    agree(partners.alex, p, eid)
+    editor = soup(partners.alex.get(f"{p}/entries/{eid}/edit"))
+    assert "stay in force until Sam agrees" in editor.select_one(".hint").text
+    assert editor.find("button", string="Propose this change")
+
+
+def test_a_request_to_take_out_quotes_the_words_in_force(partners):
+    p = partners.path
+    eid = entry_id(add(partners.sam, p, "edge_responses", "Call my sister."))
+    agree(partners.alex, p, eid)
+    edit(partners.sam, p, eid, "Call my brother.", 1)
+    partners.sam.post_form(f"{p}/entries/{eid}/withdraw-proposal", htmx=True)
+    partners.alex.post_form(f"{p}/entries/{eid}/delete", {"note": "Moved."}, htmx=True)
+    agree(partners.sam, p, eid, version=3)
+    gone = card(partners.sam, p, eid)
+    assert "Taken out of the plan by both of you" in gone.text
+    assert gone.select_one(".entry-removed .entry-text").text == "Call my sister."

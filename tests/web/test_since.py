@@ -79,7 +79,7 @@ def test_only_the_partners_doings_count(partners, session):
     assert found == {
         "New in the plan": 1,
         "New wordings": 1,
-        "Agreed, heard or taken back": 1,
+        "Agreed, read or taken back": 1,
         "Notes": 1,
         "Talking it through": 2,
     }
@@ -171,3 +171,32 @@ def test_since_fragment_for_live_refresh(partners):
     assert "<html" not in response.text
     block = soup(response).find(id="news_list")
     assert "sse:note" in block["hx-trigger"]
+
+
+def test_since_tells_a_withdrawn_proposal_from_a_yes_taken_back(partners, session):
+    p = partners.path
+    eid = entry_id(add(partners.sam, p, "edge_responses", "Call my sister."))
+    agree(partners.alex, p, eid)
+    other = entry_id(add(partners.sam, p, "signals", "lighthouse"))
+    agree(partners.alex, p, other)
+    looked(session, partners.plan_id, "Sam", ago=timedelta(hours=2))
+    partners.alex.post_form(
+        f"{p}/entries/{eid}", {"text": "Call my brother.", "base_version": "1"}
+    )
+    partners.alex.post_form(f"{p}/entries/{eid}/withdraw-proposal")
+    partners.alex.post_form(f"{p}/entries/{other}/delete", {"note": "Unused."})
+    agree(partners.sam, p, other, version=2)
+    # Alex's request, Sam's yes: taken out; then Alex takes a yes back elsewhere
+    third = entry_id(add(partners.sam, p, "feel_safe", "Saying when."))
+    agree(partners.alex, p, third)
+    partners.alex.post_form(f"{p}/entries/{third}/withdraw", {"note": "Wait."})
+    items = [
+        li.get_text(" ", strip=True)
+        for li in soup(partners.sam.get(f"{p}/since")).select(".news-items > li")
+    ]
+    assert any(i.startswith("Withdrew their proposed change to") for i in items)
+    assert any(i.startswith("Took back their yes to “Saying when.”") for i in items)
+    assert not any("Took back their yes to “Call my" in i for i in items)
+    # the card reads as agreed again, in the words still in force
+    card = soup(partners.sam.get(f"{p}/entries/{eid}", headers={"HX-Request": "true"}))
+    assert card.select_one(".entry-text").text == "Call my sister."

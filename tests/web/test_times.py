@@ -30,7 +30,7 @@ def agreed_once(partners, session) -> str:
     eid = entry_id(add(partners.sam, partners.path, "signals", "lighthouse"))
     agree(partners.alex, partners.path, eid)
     version = session.exec(select(PlanVersion)).one()
-    version.created_at = MOMENT
+    version.created_at = version.updated_at = version.sealed_at = MOMENT
     version.snapshot = {**version.snapshot, "created_at": MOMENT.isoformat()}
     session.add(version)
     session.commit()
