@@ -22,7 +22,14 @@ def normalise_email(raw: str) -> str:
     return unicodedata.normalize("NFC", raw.strip()).lower()
 
 
+def has_control_characters(text: str) -> bool:
+    """NUL and the like: PostgreSQL refuses them, and no real address has one."""
+    return any(unicodedata.category(c) in ("Cc", "Cs") for c in text)
+
+
 def _checked_email(raw: str) -> str | None:
+    if has_control_characters(raw):
+        return None
     try:
         result = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError:
@@ -82,6 +89,8 @@ def create_account(
 
 
 def find_by_email(session: Session, email: str) -> Account | None:
+    if has_control_characters(email):
+        return None
     return session.exec(
         select(Account).where(Account.email == normalise_email(email))
     ).first()
