@@ -78,7 +78,7 @@ def pause_for(failed: int) -> float:
     """Seconds to wait before checking a password after `failed` recent failures."""
     if failed < SLOW_AFTER:
         return 0.0
-    return min(LONGEST_PAUSE, FIRST_PAUSE * 2 ** (failed - SLOW_AFTER))
+    return min(LONGEST_PAUSE, FIRST_PAUSE * 2.0 ** (failed - SLOW_AFTER))
 
 
 def record_failure(session: Session, bucket: str) -> None:

@@ -156,6 +156,8 @@ def logout(request: Request, visitor: VisitorDep, settings: SettingsDep) -> Resp
     if visitor.session_hash:
         end_session(request.app.state.engine, visitor.session_hash)
     response = redirect(request, "/")
+    # nothing of the plan stays behind in this browser: pages, cookies, storage
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     response.headers.append(
         "set-cookie",
         cookie_header(
