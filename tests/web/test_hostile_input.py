@@ -1,10 +1,17 @@
 """Odd, huge or hostile input gets a calm 4xx that keeps what was typed, never a 5xx."""
 
+import re
+from urllib.parse import quote
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError
 
 from backend.models import Account
 from tests.helpers import PASSWORD, soup
+from tests.routes import all_routes, fill
+from tests.web.steps import add, entry_id
 
 
 def test_a_blank_plan_name_is_refused_kindly_without_javascript(client):
@@ -88,3 +95,73 @@ def test_database_errors_never_carry_what_was_written(session):
         session.flush()
     session.rollback()
     assert sentinel not in str(caught.value)
+
+
+# Routes that end the session fuzzing them needs; each has tests of its own.
+ENDS_THE_SESSION = {"auth.logout", "auth.sign_out_everywhere", "plans.leave"}
+
+MESS = st.text(
+    alphabet=st.characters(exclude_categories=["Cs"]), max_size=300
+) | st.sampled_from(
+    [
+        "",
+        "\x00",
+        "a\x00b",
+        "\r\n\t\x1b[2J",
+        "\u202e\u200b\ufeff",
+        "99999999999999999999",
+        "-99999999999999999999",
+        "-1",
+        "0",
+        "2147483648",
+        "9" * 400,
+        "x" * 25_000,
+    ]
+)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_no_form_answers_odd_input_with_a_server_error(app, partners):
+    """Random text, control characters, huge numbers and missing fields, posted
+    to every form: each gets an answer a person can act on, never a 5xx."""
+    eid = entry_id(add(partners.sam, partners.path, "signals", "Quiet days"))
+    known = {"plan_id": partners.plan_id, "entry_id": eid, "target_id": eid}
+    routes = [
+        r
+        for r in all_routes(app)
+        if "POST" in r.methods and r.name not in ENDS_THE_SESSION
+    ]
+    assert len(routes) > 20
+    for route in routes:
+        _post_odd_input(route, partners.sam, known)()
+
+
+def _post_odd_input(route, browser, known):
+    """A Hypothesis test posting odd input to one route as `browser`."""
+    names = [f.name for f in route.dependant.body_params]
+    params = re.findall(r"{(\w+)}", route.path)
+    odd_part = MESS.map(lambda s: quote(s, safe="") or "x")
+
+    @settings(
+        max_examples=30,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(data=st.data())
+    def post(data):
+        values = {
+            name: data.draw(
+                st.sampled_from([known[name]]) | odd_part if name in known else odd_part
+            )
+            for name in params
+        }
+        form = {
+            name: data.draw(MESS)
+            for name in names
+            if data.draw(st.booleans(), label=f"send {name}")
+        }
+        response = browser.post_form(fill(route.path, values), form)
+        assert response.status_code < 500, (route.path, form)
+
+    return post
