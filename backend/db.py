@@ -50,14 +50,23 @@ def make_engine(url: str) -> Engine:
     """Build the engine for a database URL, with the safety settings of its kind."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        # a failed statement's error (and so any log of it) never holds what was written
+        hide_parameters=True,
+    )
 
 
 def _sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False}, hide_parameters=True
+    )
     write_lock = threading.Lock()
 
     @event.listens_for(engine, "connect")

@@ -27,18 +27,27 @@ class BodyLimitMiddleware:
             return
         seen = 0
         started = False
+        too_large = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    too_large = True
                     raise BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if too_large and not started:
+                # the form parser turned BodyTooLarge into its own 400: say 413
+                started = True
+                await self._refuse(scope, receive, send)
+                return
+            if too_large:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)

@@ -29,6 +29,7 @@ from backend.deps import identify_visitor
 from backend.entries import routes as entry_routes
 from backend.error_pages import error_page, install_error_handlers
 from backend.export import routes as export_routes
+from backend.head import HeadAsGetMiddleware
 from backend.headers import SecurityHeadersMiddleware, apply_security_headers
 from backend.limits import BodyLimitMiddleware
 from backend.live import routes as live_routes
@@ -159,6 +160,8 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware, https=settings.secure_cookies)
     # Outermost, so it compresses what the others produced.
     app.add_middleware(CompressPages)
+    # Around everything: the app sees a GET, and HEAD gets its headers, no body.
+    app.add_middleware(HeadAsGetMiddleware)
     app.mount("/static", CachedStatic(directory=ROOT / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(auth_routes.router)

@@ -4,6 +4,7 @@ import hashlib
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
+from urllib.parse import quote
 
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
@@ -162,5 +163,7 @@ def render(
 def redirect(request: Request, url: str) -> Response:
     """After a successful form post: 303 for plain forms, HX-Redirect for htmx."""
     if is_fragment(request):
-        return Response(status_code=204, headers={"HX-Redirect": url})
+        # a header holds only ASCII: a path like /你 goes as /%E4%BD%A0
+        location = quote(url, safe="/?#&=%:;,+@!$'()*~")
+        return Response(status_code=204, headers={"HX-Redirect": location})
     return RedirectResponse(url, status_code=303)

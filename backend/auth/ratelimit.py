@@ -1,6 +1,7 @@
 """Rate limits counted in the database, so they hold across processes and restarts."""
 
 import math
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -52,4 +53,34 @@ def spend(session: Session, limits: list[Limit], *, enabled: bool = True) -> Non
     for limit in limits:
         session.add(RateEvent(bucket=limit.bucket, at=now))
     session.exec(delete(RateEvent).where(col(RateEvent.at) < now - timedelta(days=2)))
+    session.commit()
+
+
+# Slower, never shut: a person's own account, tried from everywhere at once.
+SLOW_AFTER = 5  # failures before any pause
+FIRST_PAUSE = 0.25  # seconds; doubles with each further failure
+LONGEST_PAUSE = 3.0
+pause = time.sleep  # tests replace it, to count pauses instead of waiting
+
+
+def failures(session: Session, bucket: str, window: timedelta) -> int:
+    """How many failures `bucket` has had within `window`."""
+    used = session.exec(
+        select(func.count()).where(
+            RateEvent.bucket == bucket, col(RateEvent.at) > utc_now() - window
+        )
+    ).one()
+    session.commit()  # end the read: the route's own writes come after
+    return used
+
+
+def pause_for(failed: int) -> float:
+    """Seconds to wait before checking a password after `failed` recent failures."""
+    if failed < SLOW_AFTER:
+        return 0.0
+    return min(LONGEST_PAUSE, FIRST_PAUSE * 2.0 ** (failed - SLOW_AFTER))
+
+
+def record_failure(session: Session, bucket: str) -> None:
+    session.add(RateEvent(bucket=bucket, at=utc_now()))
     session.commit()

@@ -21,7 +21,11 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col
 
 from backend.auth.passwords import Hasher, password_problem
-from backend.auth.service import find_by_email, normalise_email
+from backend.auth.service import (
+    find_by_email,
+    has_control_characters,
+    normalise_email,
+)
 from backend.auth.sessions import end_all_sessions, start_session
 from backend.auth.tokens import digest, new_token
 from backend.config import Settings
@@ -49,6 +53,8 @@ class ResetLinkGone(DomainError):
 
 def _address(raw: str) -> str:
     try:
+        if has_control_characters(raw):
+            raise EmailNotValidError("a control character")
         result = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError:
         raise FormError(

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from backend.auth import saved, service
+from backend.auth import ratelimit, saved, service
 from backend.auth.middleware import cookie_header
 from backend.auth.ratelimit import Limit, TooManyAttempts, spend
 from backend.auth.responses import signed_in, too_many
@@ -24,6 +24,7 @@ from backend.errors import FormError
 from backend.web import client_address, redirect, render
 
 router = APIRouter()
+ACCOUNT_WINDOW = timedelta(minutes=15)
 
 
 def safe_next(target: str | None) -> str:
@@ -109,20 +110,35 @@ def login(
 ) -> Response:
     context = {"form": {"email": email}, "next": next}
     # hashed: the bucket never stores an address, and always fits its column
-    address = digest(service.normalise_email(email))
+    account = digest(service.normalise_email(email))
+    here = client_address(request)
+    failed_bucket = f"login:failed:{account}"
     try:
+        # Hard limits only per address, and per account from one address: someone
+        # guessing from elsewhere can never lock a partner out of their own plan.
         spend(
             session,
             [
-                Limit(f"login:ip:{client_address(request)}", 10, timedelta(minutes=1)),
-                Limit(f"login:account:{address}", 10, timedelta(minutes=15)),
+                Limit(f"login:ip:{here}", 10, timedelta(minutes=1)),
+                Limit(
+                    f"login:pair:{digest(account + here)}", 10, timedelta(minutes=15)
+                ),
             ],
             enabled=settings.rate_limits,
         )
+        if settings.rate_limits:
+            # Across every address the account only gets slower to try, never shut.
+            ratelimit.pause(
+                ratelimit.pause_for(
+                    ratelimit.failures(session, failed_bucket, ACCOUNT_WINDOW)
+                )
+            )
         token = service.sign_in(
             session, hasher, settings, email=email, password=password
         )
     except FormError as error:
+        if settings.rate_limits:
+            ratelimit.record_failure(session, failed_bucket)
         return render(
             request,
             "auth/login.html",
@@ -140,6 +156,8 @@ def logout(request: Request, visitor: VisitorDep, settings: SettingsDep) -> Resp
     if visitor.session_hash:
         end_session(request.app.state.engine, visitor.session_hash)
     response = redirect(request, "/")
+    # nothing of the plan stays behind in this browser: pages, cookies, storage
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     response.headers.append(
         "set-cookie",
         cookie_header(

@@ -16,13 +16,25 @@ from backend.models import Account
 from backend.text import clean_line
 
 SIGN_IN_FAILED = "That email and password don't match an account."
+# The same words for every sign-up that fails, so none says an email is taken.
+SIGN_UP_FAILED = (
+    "We couldn't make an account with these details. If you already have one, "
+    "you can sign in, or ask for a new password."
+)
 
 
 def normalise_email(raw: str) -> str:
     return unicodedata.normalize("NFC", raw.strip()).lower()
 
 
+def has_control_characters(text: str) -> bool:
+    """NUL and the like: PostgreSQL refuses them, and no real address has one."""
+    return any(unicodedata.category(c) in ("Cc", "Cs") for c in text)
+
+
 def _checked_email(raw: str) -> str | None:
+    if has_control_characters(raw):
+        return None
     try:
         result = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError:
@@ -57,31 +69,29 @@ def create_account(
     problem = password_problem(password)
     if problem:
         errors["password"] = problem
-    if address and not errors and find_by_email(session, address):
-        errors["email"] = (
-            "There is already an account with this email. Sign in instead?"
-        )
     if errors:
-        raise FormError(errors)
+        raise FormError({"form": SIGN_UP_FAILED, **errors})
     if address is None:  # for the type checker: errors above caught it
-        raise FormError({"email": "Please enter an email address."})
-    account = Account(
-        email=address, display_name=name, password_hash=hasher.hash(password)
-    )
+        raise FormError({"form": SIGN_UP_FAILED})
+    # hashed before looking the address up: a taken one answers no faster
+    password_hash = hasher.hash(password)
+    if find_by_email(session, address):
+        raise FormError({"form": SIGN_UP_FAILED})
+    account = Account(email=address, display_name=name, password_hash=password_hash)
     session.add(account)
     try:
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise FormError(
-            {"email": "There is already an account with this email. Sign in instead?"}
-        ) from None
+        raise FormError({"form": SIGN_UP_FAILED}) from None
     token = start_session(session, account.id, settings)
     session.commit()
     return account, token
 
 
 def find_by_email(session: Session, email: str) -> Account | None:
+    if has_control_characters(email):
+        return None
     return session.exec(
         select(Account).where(Account.email == normalise_email(email))
     ).first()

@@ -5,6 +5,7 @@ A session ends after `session_idle_minutes` without a request, or
 `session_absolute_hours` after sign-in, whichever comes first.
 """
 
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,6 +19,15 @@ from backend.db import new_session, utc_now, write_session
 from backend.models import Account, AuthSession
 
 TOUCH_EVERY = timedelta(seconds=60)
+
+# The last request of each session since its last written touch, so the idle
+# clock counts from the last request while writes stay one a minute. Keyed by
+# token hash; each holds the written time it was measured from, and counts only
+# while the row still says so (this process's requests; another process's
+# writes or an ended session make it stale).
+_unwritten: dict[str, tuple[datetime, datetime]] = {}
+_unwritten_lock = threading.Lock()
+_UNWRITTEN_MAX = 10_000
 
 
 @dataclass
@@ -51,10 +61,26 @@ def csrf_for_anonymous(secret: str, anon: str) -> str:
     return sign(secret, f"anonymous:{anon}")
 
 
+def _last_request(row: AuthSession) -> datetime:
+    """When this session was last used: written, or since then in this process."""
+    with _unwritten_lock:
+        seen = _unwritten.get(row.token_hash)
+    if seen and seen[0] == row.last_seen_at:
+        return seen[1]
+    return row.last_seen_at
+
+
+def _remember_request(row: AuthSession, now: datetime) -> None:
+    with _unwritten_lock:
+        if len(_unwritten) >= _UNWRITTEN_MAX:
+            _unwritten.clear()  # only costs a minute's precision for the rest
+        _unwritten[row.token_hash] = (row.last_seen_at, now)
+
+
 def _expired(row: AuthSession, settings: Settings, now: datetime) -> bool:
     idle = timedelta(minutes=settings.session_idle_minutes)
     absolute = timedelta(hours=settings.session_absolute_hours)
-    return now - row.last_seen_at > idle or now - row.created_at > absolute
+    return now - _last_request(row) > idle or now - row.created_at > absolute
 
 
 def identify(
@@ -80,6 +106,10 @@ def identify(
             visitor.csrf_token = csrf_for_session(secret, row.csrf_secret)
             if now - row.last_seen_at > TOUCH_EVERY:
                 _touch(engine, token_hash, now)
+                with _unwritten_lock:
+                    _unwritten.pop(token_hash, None)
+            else:
+                _remember_request(row, now)
             return visitor
         # An ended session stays recognisable (never usable) until the next sign-in,
         # so a form posted from it can be kept for its writer.

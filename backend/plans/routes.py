@@ -72,7 +72,12 @@ def create_plan(
         return render(
             request,
             "plans/index.html",
-            {"plans": plans, "form": {"title": title}, "errors": error.errors},
+            {
+                "plans": plans,
+                "form": {"title": title},
+                "errors": error.errors,
+                **_looking_again(session, plans, account.id),
+            },
             block="new_plan",
             status=422,
         )

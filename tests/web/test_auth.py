@@ -58,7 +58,7 @@ def test_emails_are_case_insensitive(client, make_client):
         {"email": "SAM@example.org", "display_name": "S", "password": PASSWORD},
     )
     assert again.status_code == 422
-    assert "already an account" in again.text
+    assert "already have one" in again.text
 
 
 def test_wrong_password_and_unknown_email_get_the_same_answer(client, make_client):
@@ -70,6 +70,28 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client, make_clien
     assert soup(wrong).select_one(".form-error").text == (
         soup(unknown).select_one(".form-error").text
     )
+
+
+def test_sign_up_never_says_an_email_is_taken(client, make_client):
+    client.sign_up(email="sam@example.org")
+    taken = make_client().post_form(
+        "/signup",
+        {"email": "Sam@example.org", "display_name": "Robin", "password": PASSWORD},
+    )
+    weak = make_client().post_form(
+        "/signup",
+        {"email": "robin@example.org", "display_name": "Robin", "password": "short"},
+    )
+    assert taken.status_code == weak.status_code == 422
+    page = soup(taken)
+    assert page.select_one(".form-error").text == (
+        soup(weak).select_one(".form-error").text
+    )
+    assert "already" not in " ".join(p.text for p in page.select(".field-error"))
+    assert "taken" not in taken.text
+    # what was typed is kept, all but the password
+    assert page.find("input", {"name": "display_name"})["value"] == "Robin"
+    assert page.find("input", {"name": "email"})["value"] == "Sam@example.org"
 
 
 def test_sign_in_rotates_the_session(client, make_client):
@@ -189,6 +211,48 @@ def test_idle_session_expires(client, session):
     client.sign_up()
     _age_sessions(session, minutes=31)
     assert client.get("/account").status_code == 303
+
+
+def test_idle_clock_counts_from_the_last_request(client, session, monkeypatch):
+    """A request every few seconds keeps a session, even between written touches."""
+    from backend.auth import sessions
+
+    client.sign_up()
+    start = session.exec(select(AuthSession)).one().last_seen_at
+    session.commit()
+    at = {"now": start + timedelta(seconds=50)}
+    monkeypatch.setattr(sessions, "utc_now", lambda: at["now"])
+    assert client.get("/account").status_code == 200  # not yet written down
+    at["now"] = start + timedelta(minutes=30, seconds=40)  # 29m50s after it
+    assert client.get("/account").status_code == 200
+    at["now"] += timedelta(minutes=30, seconds=1)
+    assert client.get("/account").status_code == 303
+
+
+def test_sign_out_clears_what_the_browser_kept(client):
+    client.sign_up()
+    response = client.post_form("/logout")
+    assert response.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/signup"])
+def test_head_answers_like_get_without_a_body(client, path):
+    get = client.get(path)
+    head = client.head(path)
+    assert head.status_code == get.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["cache-control"] == get.headers["cache-control"]
+
+
+def test_head_on_a_plan_page(partners, make_client):
+    head = partners.sam.head(partners.path)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert "text/html" in head.headers["content-type"]
+    # a stranger gets the same 404 as with GET
+    stranger = make_client().sign_up()
+    assert stranger.head(partners.path).status_code == 404
 
 
 def test_absolute_session_lifetime(client, session):

@@ -8,9 +8,10 @@ what the person typed. (The limits on password resets are in test_reset.py.)
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 
+from backend.auth import ratelimit
 from backend.main import create_app
 from backend.models import Account, AuthSession, Invite, Membership, RateEvent
 from tests.helpers import PASSWORD, Client, soup
@@ -62,6 +63,14 @@ def _assert_calm_429(response, *, email: str | None = None, window: int):
     assert _sid(response) is None
 
 
+@pytest.fixture(autouse=True)
+def pauses(monkeypatch) -> list[float]:
+    """The pauses sign-in took, counted instead of waited through."""
+    waited: list[float] = []
+    monkeypatch.setattr(ratelimit, "pause", waited.append)
+    return waited
+
+
 @pytest.fixture
 def sam(client):
     return client.sign_up("Sam", email="sam@example.org")
@@ -100,32 +109,56 @@ def test_a_forwarded_for_header_does_not_dodge_the_limit(sam, limited):
     assert response.status_code == 429
 
 
-def test_sign_in_is_limited_per_account(sam, limited, session):
-    for number in range(10):
-        browser = _browser(limited, f"203.0.113.{10 + number}")
+def test_sign_in_is_limited_per_account_from_one_address(sam, limited, session):
+    browser = _browser(limited, "203.0.113.9")
+    for _ in range(10):
         assert browser.sign_in("sam@example.org", "not it at all").status_code == 422
+    # the address's own minute has passed
+    session.exec(delete(RateEvent).where(col(RateEvent.bucket).startswith("login:ip:")))
+    session.commit()
     before = _count(session, AuthSession)
-    browser = _browser(limited, "203.0.113.99")
     response = browser.sign_in("SAM@example.org")
     _assert_calm_429(response, email="SAM@example.org", window=15 * 60)
     assert _count(session, AuthSession) == before
     assert browser.get("/account").status_code == 303
     # another account from the same place is not held up
     alex = Client(limited).sign_up("Alex", email="alex@example.org")
-    assert _browser(limited, "203.0.113.99").sign_in(alex.email).status_code == 303
-
-
-def test_the_account_limit_passes_and_never_locks_anyone_out(sam, limited, session):
-    for number in range(10):
-        browser = _browser(limited, f"203.0.113.{10 + number}")
-        browser.sign_in("sam@example.org", "not it at all")
-    assert _browser(limited, "203.0.113.50").sign_in("sam@example.org").status_code == (
-        429
-    )
+    assert _browser(limited, "203.0.113.9").sign_in(alex.email).status_code == 303
+    # and the limit passes
     _age_attempts(session, minutes=16)
-    assert _browser(limited, "203.0.113.50").sign_in("sam@example.org").status_code == (
-        303
-    )
+    assert browser.sign_in("sam@example.org").status_code == 303
+
+
+def test_someone_guessing_elsewhere_cannot_lock_the_owner_out(sam, limited, pauses):
+    attacker = _browser(limited, "10.0.0.66")
+    answers = [
+        attacker.sign_in("sam@example.org", f"guess {n}").status_code for n in range(30)
+    ]
+    assert answers.count(422) == 10
+    assert answers.count(429) == 20
+    # more guessers, one try each from many places
+    for number in range(20):
+        guesser = _browser(limited, f"198.51.100.{number}")
+        assert guesser.sign_in("sam@example.org", "guess").status_code == 422
+    owner = _browser(limited, "10.0.0.9")
+    assert owner.sign_in("sam@example.org").status_code == 303
+    assert owner.get("/account").status_code == 200
+    # the account only got slower to try, and never by more than a few seconds
+    assert 0 < pauses[-1] <= 3
+
+
+def test_failed_sign_ins_to_one_account_slow_it_down_step_by_step(sam, limited, pauses):
+    for number in range(9):
+        guesser = _browser(limited, f"198.51.100.{number}")
+        guesser.sign_in("sam@example.org", "guess")
+    assert pauses[:5] == [0, 0, 0, 0, 0]
+    assert pauses[5:] == sorted(pauses[5:])
+    assert pauses[5] > 0
+    assert pauses[-1] > pauses[5]
+    # a different account is not slowed by it
+    alex = Client(limited).sign_up("Alex", email="alex@example.org")
+    _browser(limited, "198.51.100.200").sign_in(alex.email)
+    assert pauses[-1] == 0
 
 
 def test_sign_up_is_limited_per_network_address(limited, session):
