@@ -13,9 +13,11 @@ from starlette.responses import Response
 from backend import timezones
 from backend.auth.ratelimit import Limit, spend
 from backend.consent import agreed, versions
+from backend.db import write_session
 from backend.deps import CurrentAccount, MemberPlan, SessionDep, SettingsDep
 from backend.errors import DomainError, NotFound
 from backend.export.worker import PdfError, PdfRenderer
+from backend.models import PlanVersion
 
 router = APIRouter()
 _lock = threading.Lock()
@@ -64,23 +66,36 @@ def agreed_pdf(
     format: Literal["full", "card"] = "full",
     draft: int = 0,
 ) -> Response:
-    spend(
-        session,
-        [Limit(f"pdf:account:{account.id}", 6, timedelta(minutes=1))],
-        enabled=settings.rate_limits,
-    )
+    engine = request.app.state.engine
+    # Both writes here (the count against the limit, the seal) are short write
+    # sessions of their own: a read transaction that turns into a write fails with
+    # "database is locked" on SQLite while the partner saves something.
+    with write_session(engine) as writing:
+        spend(
+            writing,
+            [Limit(f"pdf:account:{account.id}", 6, timedelta(minutes=1))],
+            enabled=settings.rate_limits,
+        )
     if draft:
         snapshot = agreed.working_snapshot(session, plan)
         number = "draft"
+        found = None
     else:
         found = versions.version(session, plan.id, version)
         if found is None or not versions.has_agreed(found.snapshot):
             raise NothingAgreed
-        # printed or shared: from now on this version never changes
-        versions.seal(session, found)
-        session.commit()
         snapshot = found.snapshot
         number = f"v{found.number}"
+    # Done reading: end the read before a render that can take seconds, so it
+    # holds no snapshot of the database open meanwhile.
+    session.commit()
+    if found is not None and found.sealed_at is None:
+        # printed or shared: from now on this version never changes
+        with write_session(engine) as writing:
+            sealing = writing.get(PlanVersion, found.id)
+            if sealing is not None:
+                versions.seal(writing, sealing)
+                writing.commit()
     try:
         body = renderer_of(request).render(
             snapshot,

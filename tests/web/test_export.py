@@ -1,6 +1,7 @@
 """The agreed plan as a PDF, over HTTP."""
 
 import io
+import threading
 import uuid
 from datetime import UTC, datetime
 
@@ -178,3 +179,53 @@ def test_a_version_saved_before_proposals_still_reads_as_it_was(
     words = " ".join(text_of(printed).split())
     assert "OLD-FORMAT-LINE" in words
     assert "heard by Sam on 21 Nov 2026" in words
+
+
+class QuickRenderer:
+    """Stands in for the render workers where only the route's database work is
+    under test."""
+
+    def render(self, snapshot, **options) -> bytes:
+        return b"%PDF-1.7 quick"
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.real_engine
+def test_pdfs_while_the_partner_keeps_writing_never_fail(partners, app, settings):
+    """Printing counts against a rate limit and seals the version: both are writes,
+    and neither may collide with the partner's saves ("database is locked")."""
+    app.state.pdf = QuickRenderer()
+    agree(
+        partners.alex,
+        partners.path,
+        entry_id(add(partners.sam, partners.path, "signals", "Pacing at night.")),
+    )
+    app.state.settings = settings.model_copy(update={"rate_limits": True})
+    stop = threading.Event()
+    saved: list[int] = []
+
+    def keep_writing() -> None:
+        number = 0
+        while not stop.is_set() and number < 200:
+            number += 1
+            response = add(partners.sam, partners.path, "signals", f"Note {number}")
+            saved.append(response.status_code)
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        printed = []
+        for turn in range(6):  # the limit is 6 a minute
+            query = "?draft=1" if turn % 2 else ""
+            printed.append(
+                partners.alex.get(f"{partners.path}/agreed.pdf{query}").status_code
+            )
+    finally:
+        stop.set()
+        writer.join(30)
+    assert printed == [200] * 6
+    assert saved
+    assert set(saved) == {200}
+    assert partners.alex.get(f"{partners.path}/agreed.pdf").status_code == 429
