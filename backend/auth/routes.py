@@ -139,6 +139,7 @@ def login(
 def logout(request: Request, visitor: VisitorDep, settings: SettingsDep) -> Response:
     if visitor.session_hash:
         end_session(request.app.state.engine, visitor.session_hash)
+        request.app.state.broker.end_session(visitor.session_hash)
     response = redirect(request, "/")
     response.headers.append(
         "set-cookie",
@@ -214,6 +215,7 @@ def sign_out_everywhere(
     request: Request, account: CurrentAccount, session: SessionDep
 ) -> Response:
     service.sign_out_everywhere(session, account_id=account.id)
+    request.app.state.broker.end_account(account.id)
     return redirect(request, "/login?everywhere=1")
 
 

@@ -66,7 +66,8 @@ async def events(request: Request, plan_id: str, account: CurrentAccount) -> Res
     if broker.streams_of(account.id) >= MAX_STREAMS_PER_ACCOUNT:
         raise TooManyStreams("Too many open windows of Mutual at once.")
     lifetime = request.app.state.settings.sse_max_seconds
-    listener = broker.subscribe(key, account.id)
+    visitor = request.state.visitor
+    listener = broker.subscribe(key, account.id, visitor.session_hash or "")
     broker.publish(key, "presence", id=str(account.id))
 
     async def stream() -> AsyncIterator[dict[str, str]]:
@@ -83,6 +84,8 @@ async def events(request: Request, plan_id: str, account: CurrentAccount) -> Res
                     )
                 except TimeoutError:
                     continue
+                if listener.ended:
+                    return  # signed out, or left the plan
                 for signal in signals(event):
                     yield signal
         finally:

@@ -71,6 +71,7 @@ class Stream:
                 elif line.startswith("data:") and kind:
                     self.events.put((kind, line.split(":", 1)[1].strip()))
                     kind = None
+        self.events.put(("closed", ""))  # the server ended the stream
 
     def next(self, kind: str, timeout: float = 5.0) -> str:
         return self.until(kind, timeout)[-1][1]
@@ -283,3 +284,46 @@ def test_an_editor_is_told_of_a_newer_wording_beside_it(partners):
     assert peek.select_one(".peek .entry-text").text == "Call Jo or Priya."
     # the writer's own save is not news to them
     assert partners.sam.get(url, headers={"HX-Request": "true"}).text.strip() == ""
+
+
+def test_signing_out_ends_that_sign_ins_streams(partners, live_url, make_client):
+    alex_stream = open_stream(live_url, partners, "alex")
+    sam_stream = open_stream(live_url, partners, "sam")
+    try:
+        assert partners.alex.post_form("/logout").status_code == 303
+        alex_stream.until("closed")
+        # the partner's stream is untouched and still hears the plan
+        eid = entry_id(add(partners.sam, partners.path, "signals", "lighthouse"))
+        assert sam_stream.next("entry") == eid
+    finally:
+        alex_stream.close()
+        sam_stream.close()
+
+
+def test_signing_out_everywhere_ends_every_stream(partners, live_url):
+    first = open_stream(live_url, partners, "alex")
+    try:
+        partners.alex.post_form("/account/sign-out-everywhere")
+        first.until("closed")
+    finally:
+        first.close()
+
+
+def test_leaving_a_plan_ends_the_leavers_streams_of_it(partners, live_url):
+    alex_stream = open_stream(live_url, partners, "alex")
+    sam_stream = open_stream(live_url, partners, "sam")
+    try:
+        left = partners.alex.post_form(f"{partners.path}/leave")
+        assert left.status_code == 303
+        seen = alex_stream.until("closed")
+        assert all(kind != "entry" for kind, _ in seen)
+        reopened = Stream(f"{live_url}{partners.path}/events", partners.alex.cookies)
+        try:
+            assert reopened.next("closed") == ""
+            assert reopened.status == 404
+        finally:
+            reopened.close()
+        assert sam_stream.next("presence")
+    finally:
+        alex_stream.close()
+        sam_stream.close()
