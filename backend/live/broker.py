@@ -30,6 +30,7 @@ class Listener:
     account_id: uuid.UUID
     loop: asyncio.AbstractEventLoop
     session_hash: str = ""
+    address: str = ""
     queue: asyncio.Queue[Event] = field(
         default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE)
     )
@@ -47,19 +48,63 @@ class Listener:
         self.offer(END)
 
 
+@dataclass(frozen=True)
+class StreamBudget:
+    total: int
+    per_account: int
+    per_address: int
+
+
+class StreamsFull(Exception):
+    """No room for another stream; `reason` is account, address or total."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class Broker:
     def __init__(self) -> None:
         self._listeners: dict[uuid.UUID, set[Listener]] = {}
         self._lock = threading.Lock()
 
     def subscribe(
-        self, plan_id: uuid.UUID, account_id: uuid.UUID, session_hash: str = ""
+        self,
+        plan_id: uuid.UUID,
+        account_id: uuid.UUID,
+        session_hash: str = "",
+        *,
+        address: str = "",
+        budget: "StreamBudget | None" = None,
     ) -> Listener:
-        """Called from the stream's own event loop."""
-        listener = Listener(account_id, asyncio.get_running_loop(), session_hash)
+        """Called from the stream's own event loop. Over `budget`, StreamsFull."""
+        listener = Listener(
+            account_id, asyncio.get_running_loop(), session_hash, address
+        )
         with self._lock:
+            if budget is not None:
+                self._check(budget, account_id, address)
             self._listeners.setdefault(plan_id, set()).add(listener)
         return listener
+
+    def _check(
+        self, budget: "StreamBudget", account_id: uuid.UUID, address: str
+    ) -> None:
+        every = [item for items in self._listeners.values() for item in items]
+        if sum(1 for item in every if item.account_id == account_id) >= (
+            budget.per_account
+        ):
+            raise StreamsFull("account")
+        if address and sum(1 for item in every if item.address == address) >= (
+            budget.per_address
+        ):
+            raise StreamsFull("address")
+        if len(every) >= budget.total:
+            raise StreamsFull("total")
+
+    def count(self) -> int:
+        with self._lock:
+            return sum(len(items) for items in self._listeners.values())
 
     def unsubscribe(self, plan_id: uuid.UUID, listener: Listener) -> None:
         with self._lock:
@@ -73,15 +118,6 @@ class Broker:
         """Who has the plan open right now."""
         with self._lock:
             return {item.account_id for item in self._listeners.get(plan_id, ())}
-
-    def streams_of(self, account_id: uuid.UUID) -> int:
-        with self._lock:
-            return sum(
-                1
-                for listeners in self._listeners.values()
-                for item in listeners
-                if item.account_id == account_id
-            )
 
     def end_session(self, session_hash: str) -> None:
         """Close every stream opened with this sign-in (at sign-out)."""

@@ -1,5 +1,7 @@
 """Live updates over a real server: signals without words, re-fetched per viewer."""
 
+import asyncio
+import json
 import queue
 import socket
 import threading
@@ -8,7 +10,11 @@ import time
 import httpx
 import pytest
 import uvicorn
+from starlette.responses import PlainTextResponse
+from starlette.testclient import TestClient
 
+from backend.live.budget import RequestBudget
+from backend.live.serving import server_config
 from tests.helpers import soup
 from tests.web.test_entries import add, entry_id
 
@@ -327,3 +333,168 @@ def test_leaving_a_plan_ends_the_leavers_streams_of_it(partners, live_url):
     finally:
         alex_stream.close()
         sam_stream.close()
+
+
+@pytest.fixture
+def serve(app):
+    """Serve the app as `mutual serve` does (backend.live.serving), with some
+    settings changed first; the URL."""
+    servers = []
+
+    def start(**changes) -> str:
+        app.state.settings = app.state.settings.model_copy(update=changes)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        config = server_config(
+            app,
+            app.state.settings,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "the test server did not start"
+            time.sleep(0.02)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(10)
+
+
+def half_open(url: str, count: int) -> list[socket.socket]:
+    """Sockets that send half a request line and then wait, as a slow attacker does."""
+    port = int(url.rsplit(":", 1)[1])
+    opened = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.sendall(b"GET /heal")
+        opened.append(sock)
+    return opened
+
+
+def save_over_http(url: str, client, path: str, text: str) -> httpx.Response:
+    with httpx.Client(base_url=url, cookies=dict(client.cookies), timeout=10) as http:
+        page = http.get(path)
+        assert page.status_code == 200
+        token = json.loads(soup(page).body["hx-headers"])["X-CSRF-Token"]
+        return http.post(
+            f"{path}/entries",
+            data={"csrf_token": token, "section": "signals", "text": text},
+            headers={"HX-Request": "true"},
+        )
+
+
+@pytest.mark.real_engine
+@pytest.mark.slow
+def test_full_streams_and_half_open_sockets_never_starve_pages(
+    partners, serve, make_client
+):
+    url = serve(
+        streams_total=20,
+        streams_per_account=10,
+        streams_per_address=40,
+        request_header_seconds=60,
+    )
+    streams = []
+    sockets = []
+    try:
+        for who in ("sam", "alex"):
+            streams += [open_stream(url, partners, who) for _ in range(10)]
+        # one more of Sam's own is over the account's budget
+        extra = Stream(f"{url}{partners.path}/events", partners.sam.cookies)
+        assert extra.next("closed") == ""
+        assert extra.status == 429
+        extra.close()
+        # someone else's first stream finds the whole stream budget used
+        casey = make_client().sign_up("Casey")
+        casey_plan = casey.post_form("/plans", {"title": "Mine"}).headers["location"]
+        busy = Stream(f"{url}{casey_plan}/events", casey.cookies)
+        assert busy.next("closed") == ""
+        assert busy.status == 503
+        busy.close()
+        sockets = half_open(url, 250)
+        # pages and saves have a budget of their own
+        assert httpx.get(f"{url}/healthz", timeout=10).status_code == 200
+        saved = save_over_http(url, partners.alex, partners.path, "Still here.")
+        assert saved.status_code == 200
+        # and the open streams still carry the news
+        assert streams[0].next("entry") == entry_id(saved)
+    finally:
+        for sock in sockets:
+            sock.close()
+        for stream in streams:
+            stream.close()
+
+
+@pytest.mark.real_engine
+def test_streams_from_one_address_are_capped(partners, serve):
+    url = serve(streams_per_address=3)
+    streams = [open_stream(url, partners, "sam") for _ in range(3)]
+    try:
+        refused = Stream(f"{url}{partners.path}/events", partners.alex.cookies)
+        assert refused.next("closed") == ""
+        assert refused.status == 429
+        refused.close()
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+@pytest.mark.real_engine
+def test_a_socket_that_never_finishes_its_request_is_dropped(serve):
+    url = serve(request_header_seconds=0.5)
+    slow = half_open(url, 1)[0]
+    started = time.monotonic()
+    try:
+        slow.settimeout(5)
+        assert slow.recv(100) == b""  # closed by the server
+    finally:
+        slow.close()
+    assert time.monotonic() - started < 3
+    # a whole request is answered as usual
+    assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+
+
+def test_ordinary_requests_past_their_budget_wait_then_hear_busy():
+    release = threading.Event()
+
+    async def slow_app(scope, receive, send):
+        while not release.is_set():
+            await asyncio.sleep(0.01)
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    budget = RequestBudget(slow_app, limit=1, wait=0.3)
+    answers = {}
+
+    def get(path: str) -> None:
+        answers[path] = TestClient(budget).get(path)
+
+    holder = threading.Thread(target=get, args=("/plans/p",))
+    holder.start()
+    deadline = time.monotonic() + 5
+    while budget.running < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    stream = threading.Thread(target=get, args=("/plans/p/events",))
+    stream.start()
+    busy = TestClient(budget).get("/plans/p/summary")
+    assert busy.status_code == 503
+    assert busy.headers["retry-after"] == "5"
+    assert "nothing you wrote has been lost" in busy.text
+    time.sleep(0.4)  # past the wait: a stream is not counted, so it is still running
+    release.set()
+    holder.join(5)
+    stream.join(5)
+    assert answers["/plans/p"].status_code == 200
+    assert answers["/plans/p/events"].status_code == 200
+    assert budget.running == 0
