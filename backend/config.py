@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     # A request's head must arrive within this; a body must keep arriving
     request_header_seconds: float = Field(default=10.0, gt=0)
     request_body_seconds: float = Field(default=30.0, gt=0)
+    # PDF renders: worker processes, time limit each, wait for a free worker,
+    # renders one person may have running or waiting at once
+    pdf_workers: int = Field(default=2, ge=1)
+    pdf_seconds: float = Field(default=20.0, gt=0)
+    pdf_wait_seconds: float = Field(default=10.0, ge=0)
+    pdf_per_account: int = Field(default=2, ge=1)
 
     @field_validator("secret_key")
     @classmethod

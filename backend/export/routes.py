@@ -15,8 +15,9 @@ from backend.auth.ratelimit import Limit, spend
 from backend.consent import agreed, versions
 from backend.db import write_session
 from backend.deps import CurrentAccount, MemberPlan, SessionDep, SettingsDep
-from backend.errors import DomainError, NotFound
-from backend.export.worker import PdfError, PdfRenderer
+from backend.error_pages import error_page
+from backend.errors import NotFound
+from backend.export.worker import PdfBusy, PdfError, PdfRenderer
 from backend.models import PlanVersion
 
 router = APIRouter()
@@ -31,9 +32,8 @@ class NothingAgreed(NotFound):
         )
 
 
-class PdfFailed(DomainError):
-    status = 503
-    title = "The PDF could not be made just now"
+RETRY_SECONDS = 30
+SAFE = "Your plan is safe; only the printing waits."
 
 
 def renderer_of(request: Request) -> PdfRenderer:
@@ -41,9 +41,22 @@ def renderer_of(request: Request) -> PdfRenderer:
     with _lock:
         renderer = getattr(request.app.state, "pdf", None)
         if renderer is None:
-            renderer = PdfRenderer(workers=1)
+            settings = request.app.state.settings
+            renderer = PdfRenderer(
+                workers=settings.pdf_workers,
+                timeout=settings.pdf_seconds,
+                wait=settings.pdf_wait_seconds,
+                per_owner=settings.pdf_per_account,
+            )
             request.app.state.pdf = renderer
         return renderer
+
+
+def try_again(request: Request, status: int, message: str) -> Response:
+    """The printing could not be done just now; the plan itself is untouched."""
+    response = error_page(request, status, message)
+    response.headers["Retry-After"] = str(RETRY_SECONDS)
+    return response
 
 
 def slug(title: str) -> str:
@@ -99,15 +112,24 @@ def agreed_pdf(
     try:
         body = renderer_of(request).render(
             snapshot,
+            owner=account.id,
             paper=paper or settings.paper,
             card=format == "card",
             draft=bool(draft),
             time_zone=plan.time_zone,
         )
+    except PdfBusy as busy:
+        if busy.mine:
+            return try_again(
+                request, 429, f"Your last PDFs are still being made. {SAFE}"
+            )
+        return try_again(
+            request, 503, f"Mutual is making other PDFs; please try again. {SAFE}"
+        )
     except PdfError:
-        raise PdfFailed(
-            "Please try again in a minute. Your plan is safe; only the printing failed."
-        ) from None
+        return try_again(
+            request, 503, f"The PDF could not be made; please try again. {SAFE}"
+        )
     made = datetime.fromisoformat(snapshot["created_at"])
     day = timezones.local(made, timezones.zone(plan.time_zone)).date().isoformat()
     kind = "-card" if format == "card" else ""
