@@ -13,10 +13,19 @@ import asyncio
 import threading
 import time
 
+from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 RETRY_AFTER = 5
+
+
+class BodyStalled(HTTPException):
+    """A request body stopped arriving. An HTTPException, so the app's own error
+    page answers it (FastAPI turns any other error while reading a form into 400)."""
+
+    def __init__(self) -> None:
+        super().__init__(408, headers={"Connection": "close"})
 
 
 def is_stream(scope: Scope) -> bool:
@@ -27,7 +36,7 @@ def is_stream(scope: Scope) -> bool:
 class RequestBudget:
     """At most `limit` ordinary requests at once; a request waits up to `wait`
     seconds for a place. A request body must keep arriving: a read that waits
-    longer than `body_seconds` ends the request as if the client had gone."""
+    longer than `body_seconds` ends the request with 408."""
 
     def __init__(
         self,
@@ -68,16 +77,45 @@ class RequestBudget:
                 return
             await asyncio.sleep(0.02)
 
+        body_done = False
+
         async def timed_receive() -> Message:
+            # only while the body arrives: afterwards a receive waits for the
+            # client to go away, which may rightly take long
+            nonlocal body_done
+            if body_done:
+                return await receive()
             try:
-                return await asyncio.wait_for(receive(), self.body_seconds)
+                message = await asyncio.wait_for(receive(), self.body_seconds)
             except TimeoutError:
-                return {"type": "http.disconnect"}
+                raise BodyStalled from None
+            if message["type"] != "http.request" or not message.get("more_body"):
+                body_done = True
+            return message
+
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
 
         try:
-            await self.app(scope, timed_receive, send)
+            await self.app(scope, timed_receive, tracking_send)
+        except BodyStalled:
+            if not started:
+                await self._stalled(scope, receive, send)
         finally:
             self._give_back()
+
+    async def _stalled(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = PlainTextResponse(
+            "What was sent stopped arriving. Please send it again.",
+            status_code=408,
+            headers={"Connection": "close", "Cache-Control": "no-store"},
+        )
+        await response(scope, receive, send)
 
     async def _busy(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = PlainTextResponse(

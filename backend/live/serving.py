@@ -29,11 +29,12 @@ class HeadTimeoutProtocol(H11Protocol):
         self._arm()
 
     def data_received(self, data: bytes) -> None:
-        if self._head_timer is None and (
-            self.cycle is None or self.cycle.response_complete
-        ):
+        before = self.cycle
+        if self._head_timer is None and (before is None or before.response_complete):
             self._arm()  # bytes of a new request after a keep-alive pause
         super().data_received(data)
+        if self.cycle is not before:
+            self._disarm()  # a request began: its head is in
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()

@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 from backend.live.budget import RequestBudget
 from backend.live.serving import server_config
+from backend.main import create_app
 from tests.helpers import soup
 from tests.web.test_entries import add, entry_id
 
@@ -341,14 +342,15 @@ def serve(app):
     settings changed first; the URL."""
     servers = []
 
-    def start(**changes) -> str:
-        app.state.settings = app.state.settings.model_copy(update=changes)
+    def start(target=None, **changes) -> str:
+        target = target or app
+        target.state.settings = target.state.settings.model_copy(update=changes)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         config = server_config(
-            app,
-            app.state.settings,
+            target,
+            target.state.settings,
             host="127.0.0.1",
             port=port,
             log_level="warning",
@@ -463,6 +465,32 @@ def test_a_socket_that_never_finishes_its_request_is_dropped(serve):
     assert time.monotonic() - started < 3
     # a whole request is answered as usual
     assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+    # and a kept-alive connection whose next request stalls is closed too
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as kept:
+        kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert kept.recv(4096).startswith(b"HTTP/1.1 200")
+        kept.sendall(b"GET /heal")
+        started = time.monotonic()
+        assert kept.recv(100) == b""
+        assert time.monotonic() - started < 3  # sooner than the keep-alive pause
+
+
+@pytest.mark.real_engine
+def test_a_body_that_stops_arriving_gets_408_not_a_stuck_request(
+    serve, settings, engine
+):
+    impatient = settings.model_copy(update={"request_body_seconds": 0.5})
+    url = serve(create_app(impatient, engine=engine))
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as slow:
+        slow.sendall(
+            b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 100\r\n\r\nemail=a"
+        )
+        answer = slow.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408")
 
 
 def test_ordinary_requests_past_their_budget_wait_then_hear_busy():
