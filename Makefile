@@ -8,7 +8,7 @@ VENDOR := static/vendor/.stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test demo lint format migrate bench screenshots clean
+.PHONY: run test demo lint format migrate bench faults screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ test: $(DEV_STAMP) $(VENDOR)
 # writes bench/results/latest.json. Not part of `make test`.
 bench: $(DEV_STAMP) $(VENDOR)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# kill -9 under writers, 20 writers at once, a stream storm; on SQLite and PostgreSQL
+# (docs/reliability.md, "Fault harness"). Prints tried / failed per probe. Not part
+# of `make test`; tests/test_faults.py runs a short version.
+faults: $(DEV_STAMP) $(VENDOR)
+	$(BIN)/python -m bench.faults $(FAULTS_ARGS)
 
 # PNGs of every kind of page (phone 390x844, desktop 1280x800) and the PDF's first page,
 # from the demo plan in a database of their own, into docs/screenshots/.

@@ -13,6 +13,7 @@ from backend.config import Settings
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from backend.live.serving import server_config
     from backend.logs import install_log_filters
     from backend.main import create_app
 
@@ -25,17 +26,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         sys.stderr.write(f"{reason}: Mutual runs one worker.\n")
         return 2
     install_log_filters()
-    uvicorn.run(
+    config = server_config(
         create_app(settings),
+        settings,
         host=args.host,
         port=args.port,
-        log_level=settings.log_level,
         proxy_headers=args.proxy_headers,
         forwarded_allow_ips=args.forwarded_allow_ips,
-        timeout_keep_alive=5,
-        limit_concurrency=200,
-        timeout_graceful_shutdown=3,
     )
+    uvicorn.Server(config).run()
     return 0
 
 

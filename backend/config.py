@@ -38,6 +38,22 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     rate_limits: bool = True
     sse_max_seconds: int = Field(default=1800, ge=1)
+    # Open live streams: in all, per account, per network address (see README)
+    streams_total: int = Field(default=400, ge=1)
+    streams_per_account: int = Field(default=10, ge=1)
+    streams_per_address: int = Field(default=30, ge=1)
+    # Pages and saves running at once; more wait up to request_wait_seconds
+    request_concurrency: int = Field(default=64, ge=1)
+    request_wait_seconds: float = Field(default=5.0, ge=0)
+    # A request's head must arrive within this; a body must keep arriving
+    request_header_seconds: float = Field(default=10.0, gt=0)
+    request_body_seconds: float = Field(default=30.0, gt=0)
+    # PDF renders: worker processes, time limit each, wait for a free worker,
+    # renders one person may have running or waiting at once
+    pdf_workers: int = Field(default=2, ge=1)
+    pdf_seconds: float = Field(default=20.0, gt=0)
+    pdf_wait_seconds: float = Field(default=10.0, ge=0)
+    pdf_per_account: int = Field(default=2, ge=1)
 
     @field_validator("secret_key")
     @classmethod

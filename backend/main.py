@@ -34,6 +34,7 @@ from backend.headers import SecurityHeadersMiddleware, apply_security_headers
 from backend.limits import BodyLimitMiddleware
 from backend.live import routes as live_routes
 from backend.live.broker import Broker
+from backend.live.budget import RequestBudget
 from backend.notes import routes as note_routes
 from backend.plans import routes as plan_routes
 
@@ -156,6 +157,13 @@ def create_app(
 
     app.add_middleware(VisitorCookiesMiddleware, secure=settings.secure_cookies)
     app.add_middleware(BodyLimitMiddleware)
+    # Pages and saves have a budget of their own that streams cannot use up.
+    app.add_middleware(
+        RequestBudget,
+        limit=settings.request_concurrency,
+        wait=settings.request_wait_seconds,
+        body_seconds=settings.request_body_seconds,
+    )
     # Outside the body limit, so its 413 carries the headers too.
     app.add_middleware(SecurityHeadersMiddleware, https=settings.secure_cookies)
     # Outermost, so it compresses what the others produced.

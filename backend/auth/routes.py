@@ -155,6 +155,7 @@ def login(
 def logout(request: Request, visitor: VisitorDep, settings: SettingsDep) -> Response:
     if visitor.session_hash:
         end_session(request.app.state.engine, visitor.session_hash)
+        request.app.state.broker.end_session(visitor.session_hash)
     response = redirect(request, "/")
     # nothing of the plan stays behind in this browser: pages, cookies, storage
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
@@ -232,6 +233,7 @@ def sign_out_everywhere(
     request: Request, account: CurrentAccount, session: SessionDep
 ) -> Response:
     service.sign_out_everywhere(session, account_id=account.id)
+    request.app.state.broker.end_account(account.id)
     return redirect(request, "/login?everywhere=1")
 
 

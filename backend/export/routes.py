@@ -13,9 +13,12 @@ from starlette.responses import Response
 from backend import timezones
 from backend.auth.ratelimit import Limit, spend
 from backend.consent import agreed, versions
+from backend.db import write_session
 from backend.deps import CurrentAccount, MemberPlan, SessionDep, SettingsDep
-from backend.errors import DomainError, NotFound
-from backend.export.worker import PdfError, PdfRenderer
+from backend.error_pages import error_page
+from backend.errors import NotFound
+from backend.export.worker import PdfBusy, PdfError, PdfRenderer
+from backend.models import PlanVersion
 
 router = APIRouter()
 _lock = threading.Lock()
@@ -29,9 +32,8 @@ class NothingAgreed(NotFound):
         )
 
 
-class PdfFailed(DomainError):
-    status = 503
-    title = "The PDF could not be made just now"
+RETRY_SECONDS = 30
+SAFE = "Your plan is safe; only the printing waits."
 
 
 def renderer_of(request: Request) -> PdfRenderer:
@@ -39,9 +41,22 @@ def renderer_of(request: Request) -> PdfRenderer:
     with _lock:
         renderer = getattr(request.app.state, "pdf", None)
         if renderer is None:
-            renderer = PdfRenderer(workers=1)
+            settings = request.app.state.settings
+            renderer = PdfRenderer(
+                workers=settings.pdf_workers,
+                timeout=settings.pdf_seconds,
+                wait=settings.pdf_wait_seconds,
+                per_owner=settings.pdf_per_account,
+            )
             request.app.state.pdf = renderer
         return renderer
+
+
+def try_again(request: Request, status: int, message: str) -> Response:
+    """The printing could not be done just now; the plan itself is untouched."""
+    response = error_page(request, status, message)
+    response.headers["Retry-After"] = str(RETRY_SECONDS)
+    return response
 
 
 def slug(title: str) -> str:
@@ -64,35 +79,57 @@ def agreed_pdf(
     format: Literal["full", "card"] = "full",
     draft: int = 0,
 ) -> Response:
-    spend(
-        session,
-        [Limit(f"pdf:account:{account.id}", 6, timedelta(minutes=1))],
-        enabled=settings.rate_limits,
-    )
+    engine = request.app.state.engine
+    # Both writes here (the count against the limit, the seal) are short write
+    # sessions of their own: a read transaction that turns into a write fails with
+    # "database is locked" on SQLite while the partner saves something.
+    with write_session(engine) as writing:
+        spend(
+            writing,
+            [Limit(f"pdf:account:{account.id}", 6, timedelta(minutes=1))],
+            enabled=settings.rate_limits,
+        )
     if draft:
         snapshot = agreed.working_snapshot(session, plan)
         number = "draft"
+        found = None
     else:
         found = versions.version(session, plan.id, version)
         if found is None or not versions.has_agreed(found.snapshot):
             raise NothingAgreed
-        # printed or shared: from now on this version never changes
-        versions.seal(session, found)
-        session.commit()
         snapshot = found.snapshot
         number = f"v{found.number}"
+    # Done reading: end the read before a render that can take seconds, so it
+    # holds no snapshot of the database open meanwhile.
+    session.commit()
+    if found is not None and found.sealed_at is None:
+        # printed or shared: from now on this version never changes
+        with write_session(engine) as writing:
+            sealing = writing.get(PlanVersion, found.id)
+            if sealing is not None:
+                versions.seal(writing, sealing)
+                writing.commit()
     try:
         body = renderer_of(request).render(
             snapshot,
+            owner=account.id,
             paper=paper or settings.paper,
             card=format == "card",
             draft=bool(draft),
             time_zone=plan.time_zone,
         )
+    except PdfBusy as busy:
+        if busy.mine:
+            return try_again(
+                request, 429, f"Your last PDFs are still being made. {SAFE}"
+            )
+        return try_again(
+            request, 503, f"Mutual is making other PDFs; please try again. {SAFE}"
+        )
     except PdfError:
-        raise PdfFailed(
-            "Please try again in a minute. Your plan is safe; only the printing failed."
-        ) from None
+        return try_again(
+            request, 503, f"The PDF could not be made; please try again. {SAFE}"
+        )
     made = datetime.fromisoformat(snapshot["created_at"])
     day = timezones.local(made, timezones.zone(plan.time_zone)).date().isoformat()
     kind = "-card" if format == "card" else ""

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 QUEUE_SIZE = 100
@@ -21,18 +22,45 @@ class Event:
     id: str = ""  # the entry id, section key, plan id, account id...: never words
 
 
+END = Event("end")  # never sent to a browser: tells a stream to close
+
+
 @dataclass(eq=False)
 class Listener:
     account_id: uuid.UUID
     loop: asyncio.AbstractEventLoop
+    session_hash: str = ""
+    address: str = ""
     queue: asyncio.Queue[Event] = field(
         default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE)
     )
+    ended: bool = False
 
     def offer(self, event: Event) -> None:
         # a frozen client loses events; it catches up by re-fetching when it returns
         with contextlib.suppress(asyncio.QueueFull):
             self.queue.put_nowait(event)
+
+    def end(self) -> None:
+        """Close the stream: its right to listen is gone. A full queue still
+        ends it, because the stream checks `ended` after every event."""
+        self.ended = True
+        self.offer(END)
+
+
+@dataclass(frozen=True)
+class StreamBudget:
+    total: int
+    per_account: int
+    per_address: int
+
+
+class StreamsFull(Exception):
+    """No room for another stream; `reason` is account, address or total."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class Broker:
@@ -40,12 +68,43 @@ class Broker:
         self._listeners: dict[uuid.UUID, set[Listener]] = {}
         self._lock = threading.Lock()
 
-    def subscribe(self, plan_id: uuid.UUID, account_id: uuid.UUID) -> Listener:
-        """Called from the stream's own event loop."""
-        listener = Listener(account_id, asyncio.get_running_loop())
+    def subscribe(
+        self,
+        plan_id: uuid.UUID,
+        account_id: uuid.UUID,
+        session_hash: str = "",
+        *,
+        address: str = "",
+        budget: "StreamBudget | None" = None,
+    ) -> Listener:
+        """Called from the stream's own event loop. Over `budget`, StreamsFull."""
+        listener = Listener(
+            account_id, asyncio.get_running_loop(), session_hash, address
+        )
         with self._lock:
+            if budget is not None:
+                self._check(budget, account_id, address)
             self._listeners.setdefault(plan_id, set()).add(listener)
         return listener
+
+    def _check(
+        self, budget: "StreamBudget", account_id: uuid.UUID, address: str
+    ) -> None:
+        every = [item for items in self._listeners.values() for item in items]
+        if sum(1 for item in every if item.account_id == account_id) >= (
+            budget.per_account
+        ):
+            raise StreamsFull("account")
+        if address and sum(1 for item in every if item.address == address) >= (
+            budget.per_address
+        ):
+            raise StreamsFull("address")
+        if len(every) >= budget.total:
+            raise StreamsFull("total")
+
+    def count(self) -> int:
+        with self._lock:
+            return sum(len(items) for items in self._listeners.values())
 
     def unsubscribe(self, plan_id: uuid.UUID, listener: Listener) -> None:
         with self._lock:
@@ -60,14 +119,30 @@ class Broker:
         with self._lock:
             return {item.account_id for item in self._listeners.get(plan_id, ())}
 
-    def streams_of(self, account_id: uuid.UUID) -> int:
+    def end_session(self, session_hash: str) -> None:
+        """Close every stream opened with this sign-in (at sign-out)."""
+        if session_hash:
+            self._end(lambda _plan, item: item.session_hash == session_hash)
+
+    def end_account(self, account_id: uuid.UUID) -> None:
+        """Close every stream of this person (signed out everywhere)."""
+        self._end(lambda _plan, item: item.account_id == account_id)
+
+    def end_member(self, plan_id: uuid.UUID, account_id: uuid.UUID) -> None:
+        """Close this person's streams of one plan (they left it)."""
+        self._end(lambda plan, item: plan == plan_id and item.account_id == account_id)
+
+    def _end(self, which: Callable[[uuid.UUID, Listener], bool]) -> None:
         with self._lock:
-            return sum(
-                1
-                for listeners in self._listeners.values()
+            chosen = [
+                item
+                for plan, listeners in self._listeners.items()
                 for item in listeners
-                if item.account_id == account_id
-            )
+                if which(plan, item)
+            ]
+        for listener in chosen:
+            if not listener.loop.is_closed():
+                listener.loop.call_soon_threadsafe(listener.end)
 
     def publish(self, plan_id: uuid.UUID, kind: str, *, id: str = "") -> None:
         """Signal every open stream of the plan; safe to call from any thread."""

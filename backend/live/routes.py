@@ -17,8 +17,9 @@ from backend.debriefs.service import pinnable
 from backend.deps import CurrentAccount, MemberPlan, SessionDep
 from backend.entries import service as entries_service
 from backend.entries.sections import BY_KEY
-from backend.errors import DomainError, NotFound
-from backend.live.broker import Broker, Event
+from backend.error_pages import error_page
+from backend.errors import NotFound
+from backend.live.broker import Broker, Event, StreamBudget, StreamsFull
 from backend.members import people_of
 from backend.models import Plan
 from backend.plans import service as plans_service
@@ -26,12 +27,9 @@ from backend.plans.page import plan_page
 from backend.web import is_fragment, path_for, redirect, render
 
 router = APIRouter()
-MAX_STREAMS_PER_ACCOUNT = 10
 PING_SECONDS = 15
-
-
-class TooManyStreams(DomainError):
-    status = 429
+RETRY_STREAM_SECONDS = 30
+STILL_WORKS = "The page still works; reload it to see what changed."
 
 
 def broker_of(request: Request) -> Broker:
@@ -63,10 +61,34 @@ async def events(request: Request, plan_id: str, account: CurrentAccount) -> Res
         _check_member, request.app.state.engine, plan_id, account.id
     )
     broker = broker_of(request)
-    if broker.streams_of(account.id) >= MAX_STREAMS_PER_ACCOUNT:
-        raise TooManyStreams("Too many open windows of Mutual at once.")
-    lifetime = request.app.state.settings.sse_max_seconds
-    listener = broker.subscribe(key, account.id)
+    settings = request.app.state.settings
+    lifetime = settings.sse_max_seconds
+    budget = StreamBudget(
+        total=settings.streams_total,
+        per_account=settings.streams_per_account,
+        per_address=settings.streams_per_address,
+    )
+    visitor = request.state.visitor
+    try:
+        listener = broker.subscribe(
+            key,
+            account.id,
+            visitor.session_hash or "",
+            address=request.client.host if request.client else "",
+            budget=budget,
+        )
+    except StreamsFull as full:
+        # the page itself keeps working; only its live updates wait
+        if full.reason == "total":
+            refused = error_page(
+                request, 503, "Live updates are very busy just now. " + STILL_WORKS
+            )
+        else:
+            refused = error_page(
+                request, 429, "Too many open windows of Mutual at once. " + STILL_WORKS
+            )
+        refused.headers["Retry-After"] = str(RETRY_STREAM_SECONDS)
+        return refused
     broker.publish(key, "presence", id=str(account.id))
 
     async def stream() -> AsyncIterator[dict[str, str]]:
@@ -83,6 +105,8 @@ async def events(request: Request, plan_id: str, account: CurrentAccount) -> Res
                     )
                 except TimeoutError:
                     continue
+                if listener.ended:
+                    return  # signed out, or left the plan
                 for signal in signals(event):
                     yield signal
         finally:

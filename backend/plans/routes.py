@@ -205,6 +205,7 @@ def leave(
     request: Request, plan: MemberPlan, account: CurrentAccount, session: SessionDep
 ) -> Response:
     service.leave_plan(session, plan, account_id=account.id)
+    request.app.state.broker.end_member(plan.id, account.id)
     return redirect(request, "/?left=1")
 
 

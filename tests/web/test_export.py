@@ -1,16 +1,21 @@
 """The agreed plan as a PDF, over HTTP."""
 
 import io
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from pypdf import PdfReader
 
-from backend.export import PdfRenderer
+from backend.export import PdfError, PdfRenderer
+from backend.export.worker import PdfBusy
 from backend.members import people_of
 from backend.models import PlanVersion
 from tests.helpers import soup
+from tests.web.pdf_tasks import sleepy, sleepy_for_a_while
 from tests.web.steps import add, agree, entry_id
 
 pytestmark = pytest.mark.slow
@@ -178,3 +183,135 @@ def test_a_version_saved_before_proposals_still_reads_as_it_was(
     words = " ".join(text_of(printed).split())
     assert "OLD-FORMAT-LINE" in words
     assert "heard by Sam on 21 Nov 2026" in words
+
+
+class QuickRenderer:
+    """Stands in for the render workers where only the route's database work is
+    under test."""
+
+    def render(self, snapshot, **options) -> bytes:
+        return b"%PDF-1.7 quick"
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.real_engine
+def test_pdfs_while_the_partner_keeps_writing_never_fail(partners, app, settings):
+    """Printing counts against a rate limit and seals the version: both are writes,
+    and neither may collide with the partner's saves ("database is locked")."""
+    app.state.pdf = QuickRenderer()
+    agree(
+        partners.alex,
+        partners.path,
+        entry_id(add(partners.sam, partners.path, "signals", "Pacing at night.")),
+    )
+    app.state.settings = settings.model_copy(update={"rate_limits": True})
+    stop = threading.Event()
+    saved: list[int] = []
+
+    def keep_writing() -> None:
+        number = 0
+        while not stop.is_set() and number < 200:
+            number += 1
+            response = add(partners.sam, partners.path, "signals", f"Note {number}")
+            saved.append(response.status_code)
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        printed = []
+        for turn in range(6):  # the limit is 6 a minute
+            query = "?draft=1" if turn % 2 else ""
+            printed.append(
+                partners.alex.get(f"{partners.path}/agreed.pdf{query}").status_code
+            )
+    finally:
+        stop.set()
+        writer.join(30)
+    assert printed == [200] * 6
+    assert saved
+    assert set(saved) == {200}
+    assert partners.alex.get(f"{partners.path}/agreed.pdf").status_code == 429
+
+
+@pytest.fixture
+def slow_renderer():
+    made = []
+
+    def make(**options) -> PdfRenderer:
+        renderer = PdfRenderer(task=sleepy, warm_up=False, **options)
+        made.append(renderer)
+        return renderer
+
+    yield make
+    for renderer in made:
+        renderer.close()
+
+
+def in_thread(call):
+    """Run `call` in a thread; `.join()` gives what it returned or raised."""
+    box = {}
+
+    def run() -> None:
+        try:
+            box["value"] = call()
+        except Exception as error:  # handed back to the test
+            box["value"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+
+    def join():
+        thread.join(30)
+        return box["value"]
+
+    return SimpleNamespace(join=join)
+
+
+def test_a_render_that_overruns_harms_no_other_render(slow_renderer):
+    renderer = slow_renderer(workers=2, timeout=1.5)
+    renderer.render({"name": "ready"})  # both workers are up
+    overrun = in_thread(lambda: renderer.render({"sleep": 30}))
+    other = in_thread(lambda: renderer.render({"sleep": 0.5, "name": "other"}))
+    assert other.join() == b"%PDF-other"
+    assert isinstance(overrun.join(), PdfError)
+    # the overrun's worker was replaced; every worker still renders
+    again = [in_thread(lambda: renderer.render({"name": "after"})) for _ in range(2)]
+    assert [call.join() for call in again] == [b"%PDF-after"] * 2
+
+
+def test_busy_workers_and_one_persons_queue_say_try_again(slow_renderer):
+    renderer = slow_renderer(workers=1, wait=0.3, per_owner=1)
+    renderer.render({"name": "ready"})
+    holding = in_thread(lambda: renderer.render({"sleep": 1.5}, owner="sam"))
+    time.sleep(0.3)
+    with pytest.raises(PdfBusy) as mine:
+        renderer.render({}, owner="sam")
+    assert mine.value.mine
+    with pytest.raises(PdfBusy) as everyone:
+        renderer.render({}, owner="alex")
+    assert not everyone.value.mine
+    assert holding.join() == b"%PDF-"
+    assert renderer.render({"name": "alex"}, owner="alex") == b"%PDF-alex"
+
+
+def test_busy_or_overrun_pdfs_answer_503_with_retry_after(partners, app, slow_renderer):
+    app.state.pdf = slow_renderer(workers=1, timeout=1.0, wait=0.3)
+    app.state.pdf.render({"name": "ready"})
+    p = partners.path
+    agree(partners.alex, p, entry_id(add(partners.sam, p, "signals", "Pacing.")))
+    partners.alex.get(f"{p}/agreed.pdf")  # the version is sealed before the test
+    ok = partners.sam.get(f"{p}/agreed.pdf")
+    assert ok.status_code == 200
+    assert ok.content.startswith(b"%PDF")
+    app.state.pdf._task = sleepy_for_a_while
+    overrun = in_thread(lambda: partners.sam.get(f"{p}/agreed.pdf"))
+    time.sleep(0.3)
+    busy = partners.alex.get(f"{p}/agreed.pdf")
+    assert busy.status_code == 503
+    assert busy.headers["retry-after"] == "30"
+    assert "Your plan is safe" in busy.text
+    late = overrun.join()
+    assert late.status_code == 503
+    assert late.headers["retry-after"] == "30"

@@ -1,5 +1,7 @@
 """Live updates over a real server: signals without words, re-fetched per viewer."""
 
+import asyncio
+import json
 import queue
 import socket
 import threading
@@ -8,7 +10,12 @@ import time
 import httpx
 import pytest
 import uvicorn
+from starlette.responses import PlainTextResponse
+from starlette.testclient import TestClient
 
+from backend.live.budget import RequestBudget
+from backend.live.serving import server_config
+from backend.main import create_app
 from tests.helpers import soup
 from tests.web.test_entries import add, entry_id
 
@@ -71,6 +78,7 @@ class Stream:
                 elif line.startswith("data:") and kind:
                     self.events.put((kind, line.split(":", 1)[1].strip()))
                     kind = None
+        self.events.put(("closed", ""))  # the server ended the stream
 
     def next(self, kind: str, timeout: float = 5.0) -> str:
         return self.until(kind, timeout)[-1][1]
@@ -283,3 +291,238 @@ def test_an_editor_is_told_of_a_newer_wording_beside_it(partners):
     assert peek.select_one(".peek .entry-text").text == "Call Jo or Priya."
     # the writer's own save is not news to them
     assert partners.sam.get(url, headers={"HX-Request": "true"}).text.strip() == ""
+
+
+def test_signing_out_ends_that_sign_ins_streams(partners, live_url, make_client):
+    alex_stream = open_stream(live_url, partners, "alex")
+    sam_stream = open_stream(live_url, partners, "sam")
+    try:
+        assert partners.alex.post_form("/logout").status_code == 303
+        alex_stream.until("closed")
+        # the partner's stream is untouched and still hears the plan
+        eid = entry_id(add(partners.sam, partners.path, "signals", "lighthouse"))
+        assert sam_stream.next("entry") == eid
+    finally:
+        alex_stream.close()
+        sam_stream.close()
+
+
+def test_signing_out_everywhere_ends_every_stream(partners, live_url):
+    first = open_stream(live_url, partners, "alex")
+    try:
+        partners.alex.post_form("/account/sign-out-everywhere")
+        first.until("closed")
+    finally:
+        first.close()
+
+
+def test_leaving_a_plan_ends_the_leavers_streams_of_it(partners, live_url):
+    alex_stream = open_stream(live_url, partners, "alex")
+    sam_stream = open_stream(live_url, partners, "sam")
+    try:
+        left = partners.alex.post_form(f"{partners.path}/leave")
+        assert left.status_code == 303
+        seen = alex_stream.until("closed")
+        assert all(kind != "entry" for kind, _ in seen)
+        reopened = Stream(f"{live_url}{partners.path}/events", partners.alex.cookies)
+        try:
+            assert reopened.next("closed") == ""
+            assert reopened.status == 404
+        finally:
+            reopened.close()
+        assert sam_stream.next("presence")
+    finally:
+        alex_stream.close()
+        sam_stream.close()
+
+
+@pytest.fixture
+def serve(app):
+    """Serve the app as `mutual serve` does (backend.live.serving), with some
+    settings changed first; the URL."""
+    servers = []
+
+    def start(target=None, **changes) -> str:
+        target = target or app
+        target.state.settings = target.state.settings.model_copy(update=changes)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        config = server_config(
+            target,
+            target.state.settings,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "the test server did not start"
+            time.sleep(0.02)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(10)
+
+
+def half_open(url: str, count: int) -> list[socket.socket]:
+    """Sockets that send half a request line and then wait, as a slow attacker does."""
+    port = int(url.rsplit(":", 1)[1])
+    opened = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.sendall(b"GET /heal")
+        opened.append(sock)
+    return opened
+
+
+def save_over_http(url: str, client, path: str, text: str) -> httpx.Response:
+    with httpx.Client(base_url=url, cookies=dict(client.cookies), timeout=10) as http:
+        page = http.get(path)
+        assert page.status_code == 200
+        token = json.loads(soup(page).body["hx-headers"])["X-CSRF-Token"]
+        return http.post(
+            f"{path}/entries",
+            data={"csrf_token": token, "section": "signals", "text": text},
+            headers={"HX-Request": "true"},
+        )
+
+
+@pytest.mark.real_engine
+@pytest.mark.slow
+def test_full_streams_and_half_open_sockets_never_starve_pages(
+    partners, serve, make_client
+):
+    url = serve(
+        streams_total=20,
+        streams_per_account=10,
+        streams_per_address=40,
+        request_header_seconds=60,
+    )
+    streams = []
+    sockets = []
+    try:
+        for who in ("sam", "alex"):
+            streams += [open_stream(url, partners, who) for _ in range(10)]
+        # one more of Sam's own is over the account's budget
+        extra = Stream(f"{url}{partners.path}/events", partners.sam.cookies)
+        assert extra.next("closed") == ""
+        assert extra.status == 429
+        extra.close()
+        # someone else's first stream finds the whole stream budget used
+        casey = make_client().sign_up("Casey")
+        casey_plan = casey.post_form("/plans", {"title": "Mine"}).headers["location"]
+        busy = Stream(f"{url}{casey_plan}/events", casey.cookies)
+        assert busy.next("closed") == ""
+        assert busy.status == 503
+        busy.close()
+        sockets = half_open(url, 250)
+        # pages and saves have a budget of their own
+        assert httpx.get(f"{url}/healthz", timeout=10).status_code == 200
+        saved = save_over_http(url, partners.alex, partners.path, "Still here.")
+        assert saved.status_code == 200
+        # and the open streams still carry the news
+        assert streams[0].next("entry") == entry_id(saved)
+    finally:
+        for sock in sockets:
+            sock.close()
+        for stream in streams:
+            stream.close()
+
+
+@pytest.mark.real_engine
+def test_streams_from_one_address_are_capped(partners, serve):
+    url = serve(streams_per_address=3)
+    streams = [open_stream(url, partners, "sam") for _ in range(3)]
+    try:
+        refused = Stream(f"{url}{partners.path}/events", partners.alex.cookies)
+        assert refused.next("closed") == ""
+        assert refused.status == 429
+        refused.close()
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+@pytest.mark.real_engine
+def test_a_socket_that_never_finishes_its_request_is_dropped(serve):
+    url = serve(request_header_seconds=0.5)
+    slow = half_open(url, 1)[0]
+    started = time.monotonic()
+    try:
+        slow.settimeout(5)
+        assert slow.recv(100) == b""  # closed by the server
+    finally:
+        slow.close()
+    assert time.monotonic() - started < 3
+    # a whole request is answered as usual
+    assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+    # and a kept-alive connection whose next request stalls is closed too
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as kept:
+        kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert kept.recv(4096).startswith(b"HTTP/1.1 200")
+        kept.sendall(b"GET /heal")
+        started = time.monotonic()
+        assert kept.recv(100) == b""
+        assert time.monotonic() - started < 3  # sooner than the keep-alive pause
+
+
+@pytest.mark.real_engine
+def test_a_body_that_stops_arriving_gets_408_not_a_stuck_request(
+    serve, settings, engine
+):
+    impatient = settings.model_copy(update={"request_body_seconds": 0.5})
+    url = serve(create_app(impatient, engine=engine))
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as slow:
+        slow.sendall(
+            b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 100\r\n\r\nemail=a"
+        )
+        answer = slow.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408")
+
+
+def test_ordinary_requests_past_their_budget_wait_then_hear_busy():
+    release = threading.Event()
+
+    async def slow_app(scope, receive, send):
+        while not release.is_set():
+            await asyncio.sleep(0.01)
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    budget = RequestBudget(slow_app, limit=1, wait=0.3)
+    answers = {}
+
+    def get(path: str) -> None:
+        answers[path] = TestClient(budget).get(path)
+
+    holder = threading.Thread(target=get, args=("/plans/p",))
+    holder.start()
+    deadline = time.monotonic() + 5
+    while budget.running < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    stream = threading.Thread(target=get, args=("/plans/p/events",))
+    stream.start()
+    busy = TestClient(budget).get("/plans/p/summary")
+    assert busy.status_code == 503
+    assert busy.headers["retry-after"] == "5"
+    assert "nothing you wrote has been lost" in busy.text
+    time.sleep(0.4)  # past the wait: a stream is not counted, so it is still running
+    release.set()
+    holder.join(5)
+    stream.join(5)
+    assert answers["/plans/p"].status_code == 200
+    assert answers["/plans/p/events"].status_code == 200
+    assert budget.running == 0
