@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -151,7 +152,18 @@ def create_app(
             _route(request),
             frames,
         )
-        response = error_page(request, 500)
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            # the database dropped the connection: nothing was kept, and the
+            # pool checks the next one before use, so trying again works
+            response = error_page(
+                request,
+                503,
+                "The database could not be reached just now, so that was not "
+                "saved. Please wait a moment and try again.",
+            )
+            response.headers["Retry-After"] = "5"
+        else:
+            response = error_page(request, 500)
         apply_security_headers(response.headers, https=settings.secure_cookies)
         return response
 
