@@ -18,7 +18,9 @@ MESSAGES = {
     405: ("Not found", "There is nothing here, or it is not yours to see."),
     413: ("Too long", "That was more text than Mutual can take at once."),
     429: ("Let's slow down", "Too many tries in a short time. Please wait a little."),
+    408: ("That took too long", "Please try again."),
     500: ("Something went wrong on our side", "Nothing you wrote has been lost."),
+    503: ("Not just now", "Mutual is busy for a moment. Please try again shortly."),
 }
 
 

@@ -18,6 +18,7 @@ from backend.db import record_signal, utc_now
 from backend.entries import rules
 from backend.entries.sections import BY_KEY, RESPONSES
 from backend.errors import Conflict, FormError, NotFound
+from backend.members import FORMER_NAME
 from backend.models import (
     REMOVAL,
     WORDING,
@@ -387,14 +388,37 @@ def erase_words_of(session: Session, plan_id: uuid.UUID, account_id: uuid.UUID) 
 
 
 def _scrub_snapshots(session: Session, plan_id: uuid.UUID, account_id: str) -> None:
-    """Old versions of the agreed plan lose the words the person wrote, too."""
+    """Old versions of the agreed plan lose the words the person wrote, too, and
+    their name: where they said yes or took a yes back, "a former partner" did."""
     for version in session.exec(
         select(PlanVersion).where(PlanVersion.plan_id == plan_id)
     ).all():
         snapshot = dict(version.snapshot)
+        gone = {p["name"] for p in snapshot["partners"] if p["id"] == account_id}
+        kept = {p["name"] for p in snapshot["partners"] if p["id"] != account_id}
+        # a name is replaced only where it cannot be the other partner's too
+        gone -= kept
+        snapshot["partners"] = [
+            {**p, "name": FORMER_NAME} if p["id"] == account_id else p
+            for p in snapshot["partners"]
+        ]
         snapshot["entries"] = [
-            e
+            {
+                **e,
+                "first_author_name": FORMER_NAME
+                if e.get("first_author_name") in gone
+                else e.get("first_author_name", ""),
+                "consents": [
+                    {**c, "name": FORMER_NAME} if c["account_id"] == account_id else c
+                    for c in e.get("consents", [])
+                ],
+            }
             for e in snapshot["entries"]
+            if e.get("owner_id") != account_id and e.get("author_id") != account_id
+        ]
+        snapshot["taken_back"] = [
+            {**e, "by_name": FORMER_NAME} if e.get("by_id") == account_id else e
+            for e in snapshot.get("taken_back", [])
             if e.get("owner_id") != account_id and e.get("author_id") != account_id
         ]
         version.snapshot = snapshot

@@ -78,6 +78,12 @@ def held(page: Page, pattern: str, method: str) -> list:
 
 
 def let_go(page: Page, waiting: list) -> None:
+    # the held answer is fetched inside Playwright's handler, which may still be
+    # waiting for the server when the live update has already shown the change
+    for _ in range(50):
+        if waiting:
+            break
+        page.wait_for_timeout(100)
     assert waiting, "the request was not made"
     for route, response in waiting:
         route.fulfill(response=response)

@@ -13,12 +13,13 @@ from tests.helpers import Client, soup
 from tests.web.steps import add, entry_id
 
 
+# only PostgreSQL has connections to kill: this test runs there alone, never skipped
 @pytest.mark.real_engine
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_a_connection_killed_mid_save_loses_nothing_and_the_next_save_works(
     app, real_engine, partners
 ):
-    if real_engine.dialect.name != "postgresql":
-        pytest.skip("only PostgreSQL has connections to kill")
+    assert real_engine.dialect.name == "postgresql"
     p = partners.path
     kept = entry_id(add(partners.sam, p, "signals", "lighthouse"))
     killed: list[int] = []

@@ -1,13 +1,16 @@
 """My plans, invitations and leaving a plan."""
 
+import io
 import threading
 from datetime import timedelta
 
 import pytest
+from pypdf import PdfReader
 from sqlmodel import select
 
 from backend.models import Entry, Invite, Membership, Plan, Revision
 from tests.helpers import soup
+from tests.web.steps import add, agree, entry_id
 
 
 def _plan(client, title="Us"):
@@ -227,3 +230,22 @@ def test_last_partner_leaving_deletes_the_plan(client, session):
     sam.post_form(f"{path}/leave")
     assert session.exec(select(Plan)).all() == []
     assert session.exec(select(Invite)).all() == []
+
+
+def test_a_partner_who_left_is_a_former_partner_in_earlier_versions(partners):
+    """Their words go, and so does their name from what stays: who said yes."""
+    p = partners.path
+    eid = entry_id(add(partners.sam, p, "signals", "lighthouse"))
+    agree(partners.alex, p, eid)
+    assert partners.sam.get(f"{p}/agreed.pdf?format=card").status_code == 200
+    partners.alex.post_form(f"{p}/leave")
+    earlier = soup(partners.sam.get(f"{p}/agreed?version=1")).get_text(" ")
+    assert "lighthouse" in earlier
+    assert "Alex" not in earlier
+    printed = partners.sam.get(f"{p}/agreed.pdf?version=1")
+    text = " ".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(printed.content)).pages
+    )
+    assert "lighthouse" in " ".join(text.split())
+    assert "Alex" not in text
+    assert "a former partner" in text
