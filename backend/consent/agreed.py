@@ -16,7 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from backend.db import utc_now
-from backend.entries.rules import Standing, Yes, in_plan_clause, standing
+from backend.entries.rules import Standing, Yes, in_plan_clause, standing, yes_kind
 from backend.members import Person, name_of, people_of
 from backend.models import REMOVAL, Consent, Entry, EntryLink, Plan, Revision
 
@@ -112,22 +112,10 @@ def agreed_snapshot(session: Session, plan: Plan) -> dict[str, Any]:
     for e in entries:
         s = found[e.id]
         if s.agreed is not None:
-            rev = texts[(e.id, s.agreed)]
-            item = _item(e, rev, people)
-            item["yes_word"] = "agree" if e.owner_id is None else "heard"
-            item["consents"] = [
-                {
-                    "account_id": str(y.account_id),
-                    "name": name_of(people, y.account_id),
-                    "at": y.given_at.isoformat(),
-                }
-                for y in s.yeses
-                if y.standing and y.version == s.agreed
-            ]
-            agreed.append(item)
+            agreed.append(_item(e, texts[(e.id, s.agreed)], people, s))
         elif s.taken_back is not None and (e.id, s.taken_back.version) in texts:
             back = s.taken_back
-            item = _item(e, texts[(e.id, back.version)], people)
+            item = _item(e, texts[(e.id, back.version)], people, s)
             item.update(
                 by_id=str(back.account_id),
                 by_name=name_of(people, back.account_id),
@@ -162,19 +150,8 @@ def working_snapshot(session: Session, plan: Plan) -> dict[str, Any]:
     texts = revisions_at(session, wanted)
     items = []
     for e in entries:
-        item = _item(e, texts[(e.id, e.version)], people)
-        s = found[e.id]
-        item["agreed"] = s.agreed == e.version
-        item["yes_word"] = "agree" if e.owner_id is None else "heard"
-        item["consents"] = [
-            {
-                "account_id": str(y.account_id),
-                "name": name_of(people, y.account_id),
-                "at": y.given_at.isoformat(),
-            }
-            for y in s.yeses
-            if y.standing and y.version == e.version
-        ]
+        item = _item(e, texts[(e.id, e.version)], people, found[e.id])
+        item["agreed"] = found[e.id].agreed == e.version
         items.append(item)
     _add_answers(session, items)
     return {
@@ -205,7 +182,11 @@ def _partners(people: dict[uuid.UUID, Person]) -> list[dict[str, Any]]:
     ]
 
 
-def _item(e: Entry, rev: Revision, people: dict[uuid.UUID, Person]) -> dict[str, Any]:
+def _item(
+    e: Entry, rev: Revision, people: dict[uuid.UUID, Person], s: Standing
+) -> dict[str, Any]:
+    """One wording as the printed and agreed plan keep it: who wrote it, and each
+    standing yes to exactly this version."""
     return {
         "id": str(e.id),
         "section": e.section,
@@ -218,6 +199,16 @@ def _item(e: Entry, rev: Revision, people: dict[uuid.UUID, Person]) -> dict[str,
         "written_at": rev.created_at.isoformat(),
         "agreed": True,
         "answers": [],
+        "yes_word": yes_kind(e),
+        "consents": [
+            {
+                "account_id": str(y.account_id),
+                "name": name_of(people, y.account_id),
+                "at": y.given_at.isoformat(),
+            }
+            for y in s.yeses
+            if y.standing and y.version == rev.version
+        ],
     }
 
 

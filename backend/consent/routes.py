@@ -12,7 +12,7 @@ from backend.consent.snapshots import reading_view
 from backend.deps import CurrentAccount, MemberPlan, SessionDep
 from backend.entries import service as entries
 from backend.errors import FormError, NotFound
-from backend.plans.cards import ENTRY, card
+from backend.plans.cards import ENTRY, card, refused
 from backend.plans.page import plan_page
 from backend.web import render
 
@@ -31,28 +31,8 @@ def agree(
     entry = entries.get_entry(session, plan, entry_id, account.id, for_update=True)
     try:
         service.agree(session, plan, entry, account_id=account.id, version=version)
-    except service.StaleConsent as stale:
-        session.rollback()
-        return card(
-            request,
-            session,
-            plan,
-            account.id,
-            stale.entry.id,
-            status=409,
-            errors={"form": stale.message},
-        )
-    except FormError as error:
-        session.rollback()
-        return card(
-            request,
-            session,
-            plan,
-            account.id,
-            entry.id,
-            status=422,
-            errors=error.errors,
-        )
+    except (service.StaleConsent, FormError) as error:
+        return refused(request, session, plan, account.id, entry.id, error)
     return card(request, session, plan, account.id, entry.id)
 
 
@@ -70,16 +50,7 @@ def withdraw(
     try:
         service.take_back(session, plan, entry, account_id=account.id, note=note)
     except FormError as error:
-        session.rollback()
-        return card(
-            request,
-            session,
-            plan,
-            account.id,
-            entry.id,
-            status=422,
-            errors=error.errors,
-        )
+        return refused(request, session, plan, account.id, entry.id, error)
     return card(request, session, plan, account.id, entry.id)
 
 

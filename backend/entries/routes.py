@@ -1,11 +1,9 @@
 """Writing the plan: add, edit, delete and restore entries, inline or as plain forms."""
 
 import contextlib
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form
-from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -14,8 +12,7 @@ from backend.entries import rules, service
 from backend.entries.diff import word_diff
 from backend.entries.sections import BY_KEY
 from backend.errors import FormError
-from backend.models import Plan
-from backend.plans.cards import ENTRY, card, pinned_id, plan_path
+from backend.plans.cards import ENTRY, card, pinned_id, plan_path, refused
 from backend.plans.page import plan_page
 from backend.web import is_fragment, redirect, render
 
@@ -214,7 +211,7 @@ def remove(
             session, plan, entry_id, account_id=account.id, note=note
         )
     except FormError as error:
-        return _refused(request, session, plan, account.id, entry_id, error)
+        return refused(request, session, plan, account.id, entry_id, error)
     return card(request, session, plan, account.id, entry.id)
 
 
@@ -229,7 +226,7 @@ def restore(
     try:
         entry = service.restore_entry(session, plan, entry_id, account_id=account.id)
     except FormError as error:
-        return _refused(request, session, plan, account.id, entry_id, error)
+        return refused(request, session, plan, account.id, entry_id, error)
     return card(request, session, plan, account.id, entry.id)
 
 
@@ -244,23 +241,8 @@ def share(
     try:
         entry = service.share_draft(session, plan, entry_id, account_id=account.id)
     except FormError as error:
-        return _refused(request, session, plan, account.id, entry_id, error)
+        return refused(request, session, plan, account.id, entry_id, error)
     return card(request, session, plan, account.id, entry.id)
-
-
-def _refused(
-    request: Request,
-    session: Session,
-    plan: Plan,
-    account_id: uuid.UUID,
-    entry_id: str,
-    error: FormError,
-) -> Response:
-    session.rollback()
-    entry = service.get_entry(session, plan, entry_id, account_id)
-    return card(
-        request, session, plan, account_id, entry.id, status=422, errors=error.errors
-    )
 
 
 @router.get(ENTRY + "/history", name="entries.history")

@@ -55,14 +55,16 @@ def no_entries_clause() -> ColumnElement[bool]:
 # Agree or heard ------------------------------------------------------------------
 
 
+def yes_kind(entry: Entry) -> YesWord:
+    """What a yes to this entry means: agreeing to shared words, or having heard a
+    partner's own words."""
+    return "agree" if entry.owner_id is None else "heard"
+
+
 def yes_word(entry: Entry, account_id: uuid.UUID) -> YesWord | None:
-    """What a yes from this person means: agreeing to shared words, or having heard
-    a partner's own words. A person's own words need no one's yes (None)."""
-    if entry.owner_id is None:
-        return "agree"
-    if entry.owner_id == account_id:
-        return None
-    return "heard"
+    """What a yes from this person means; a person's own words need no one's yes
+    (None)."""
+    return None if entry.owner_id == account_id else yes_kind(entry)
 
 
 def needs_request_to_remove(entry: Entry, standing: "Standing") -> bool:

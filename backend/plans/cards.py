@@ -10,6 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.debriefs.service import pinnable
+from backend.entries.service import get_entry
+from backend.errors import DomainError, FormError
 from backend.models import Plan
 from backend.plans.page import plan_page
 from backend.web import is_fragment, path_for, redirect, render
@@ -42,6 +44,24 @@ def card(
         {"page": page, "plan": plan, "card": view, **extra},
         block="entry_card",
         status=status,
+    )
+
+
+def refused(
+    request: Request,
+    session: Session,
+    plan: Plan,
+    account_id: uuid.UUID,
+    entry_id: str | uuid.UUID,
+    error: DomainError,
+) -> Response:
+    """The card again, saying why the action on it did not happen; nothing of the
+    refused transaction is kept."""
+    session.rollback()
+    entry = get_entry(session, plan, entry_id, account_id)
+    errors = error.errors if isinstance(error, FormError) else {"form": error.message}
+    return card(
+        request, session, plan, account_id, entry.id, status=error.status, errors=errors
     )
 
 
