@@ -127,9 +127,7 @@ def edit_form(
             },
             "pinned_id": pinned_text,
             # a change to agreed shared words is a proposal: say so before Save
-            "proposing_to": page.partner
-            if view and view.in_force and entry.owner_id is None
-            else None,
+            "proposing_to": page.partner if view and view.takes_both else None,
         },
         block="entry_editor",
     )

@@ -67,9 +67,10 @@ def yes_word(entry: Entry, account_id: uuid.UUID) -> YesWord | None:
     return None if entry.owner_id == account_id else yes_kind(entry)
 
 
-def needs_request_to_remove(entry: Entry, standing: "Standing") -> bool:
-    """Removing a shared entry that has an agreed wording takes both (invariant 6);
-    one's own personal entry, or a shared one never agreed, goes at once."""
+def takes_both(entry: Entry, standing: "Standing") -> bool:
+    """Changing or removing a shared entry that has an agreed wording takes both
+    (invariant 6): a change is a proposal, a removal a request. One's own personal
+    entry, or a shared one never agreed, is changed or removed at once."""
     return entry.owner_id is None and standing.agreed is not None
 
 

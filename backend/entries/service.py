@@ -208,7 +208,7 @@ def remove_entry(
     why = clean_text(note).strip()[:NOTE_MAX] or None
     if entry.deleted_at is not None:
         return entry
-    if rules.needs_request_to_remove(entry, standing_of(session, entry)):
+    if rules.takes_both(entry, standing_of(session, entry)):
         if newest_is_removal(session, entry):
             return entry
         # the request quotes the words in force, not a wording nobody stands behind

@@ -56,6 +56,7 @@ class EntryView:
     pending: Wording | None  # the wording (or request) waiting for a yes, if any
     action_label: str = ""  # the yes button; empty when there is nothing to say yes to
     can_withdraw_proposal: bool = False
+    takes_both: bool = False  # changing or removing it is a proposal to the partner
     can_take_back: bool = False
     changed_since_my_yes: bool = False  # I said yes to an older wording
     taken_back: TakenBack | None = None
@@ -287,6 +288,7 @@ def _view(
         word == "agree" and in_force and pending and me in pending.yes_by
     )
     view.can_take_back = bool(word == "agree" and in_force and me in in_force.yes_by)
+    view.takes_both = partner is not None and rules.takes_both(e, s)
     view.changed_since_my_yes = any(
         y.standing and y.account_id == me.id and y.version < e.version for y in s.yeses
     )
