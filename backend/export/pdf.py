@@ -173,10 +173,13 @@ def _entry_view(
         for target, owner in answered
     )
     owner = entry["owner_id"] if BY_KEY[entry["section"]].personal else None
+    consents = _consent_line(entry["consents"], owner, zone)
+    # a person's own words: "Written by Sam on … and heard by Alex on …" says it all
+    personal = owner is not None and consents.startswith("Written by")
     return EntryView(
         text=entry["text"],
-        byline=_byline(entry),
-        consents=_consent_line(entry["consents"], owner, zone),
+        byline=consents if personal else _byline(entry),
+        consents="" if personal else consents,
         draft=not entry["agreed"],
         answers=answers,
     )
