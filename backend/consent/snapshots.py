@@ -41,9 +41,22 @@ def reading_view(snapshot: dict[str, Any]) -> dict[str, Any]:
             ]
             for e in entries
         },
+        # the other way round: under each hot button or reaction, the agreed
+        # responses that answer it (a pair is read together)
+        "answered_by": _answered_by(entries),
         "count": len(entries),
         "slots": {p["id"]: p["slot"] for p in partners},
         "names": names,
         # taken back, to talk about: listed apart, never followed as agreed
         "taken_back": snapshot.get("taken_back", []),
     }
+
+
+def _answered_by(entries: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    by_id = {e["id"]: e for e in entries}
+    pairs: dict[str, list[dict[str, Any]]] = {e["id"]: [] for e in entries}
+    for response in entries:
+        for target in response.get("answers", []):
+            if target in by_id:
+                pairs[target].append(response)
+    return pairs
