@@ -34,7 +34,6 @@ $(VENDOR): node_modules/.package-lock.json
 
 run: $(STAMP) $(VENDOR)
 	$(BIN)/mutual migrate
-	@echo "Mutual is running at http://$(HOST):$(PORT)"
 	$(BIN)/mutual serve --host $(HOST) --port $(PORT)
 
 migrate: $(STAMP)

@@ -5,6 +5,7 @@ Each command imports what it needs when it runs, so `mutual migrate` or
 """
 
 import argparse
+import ipaddress
 import sys
 
 from backend.config import Settings
@@ -34,8 +35,29 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=args.proxy_headers,
         forwarded_allow_ips=args.forwarded_allow_ips,
     )
+    where = address(args.host, args.port, settings)
+    sys.stdout.write(f"Mutual is serving at {where}\n")
+    sys.stdout.flush()
     uvicorn.Server(config).run()
     return 0
+
+
+def address(host: str, port: int, settings: Settings) -> str:
+    """Where a person opens Mutual, as the server is about to listen."""
+    if settings.base_url:
+        return settings.base_url.rstrip("/")
+    if not host or _unspecified(host):
+        return f"http://127.0.0.1:{port} (and this machine's other addresses)"
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def _unspecified(host: str) -> bool:
+    """0.0.0.0 or ::, which listen on every address rather than name one."""
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False  # a name, such as localhost
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = ROOT / "var"
 WEAK_SECRETS = {"changethis", "secret", "changeme", ""}
+LOCAL_URL = "http://127.0.0.1:8000"
 
 
 class Settings(BaseSettings):
@@ -17,7 +18,9 @@ class Settings(BaseSettings):
 
     database_url: str = f"sqlite:///{VAR_DIR / 'mutual.db'}"
     secret_key: str | None = None
-    base_url: str = "http://127.0.0.1:8000"
+    # the public address; unset, links and same-origin checks follow the address
+    # the browser used (reset mails, sent without a browser, use LOCAL_URL)
+    base_url: str | None = None
     cookie_secure: bool | None = None
     log_level: str = "info"
     session_idle_minutes: int = Field(default=30, ge=1)
@@ -66,7 +69,11 @@ class Settings(BaseSettings):
     def secure_cookies(self) -> bool:
         if self.cookie_secure is not None:
             return self.cookie_secure
-        return self.base_url.startswith("https://")
+        return (self.base_url or "").startswith("https://")
+
+    def origin(self, request_origin: str) -> str:
+        """Where people reach Mutual: the configured address, else the request's."""
+        return (self.base_url or request_origin).rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:

@@ -4,7 +4,7 @@ from sqlmodel import Session
 
 from backend.auth import service as accounts
 from backend.auth.passwords import Hasher
-from backend.config import Settings
+from backend.config import LOCAL_URL, Settings
 from backend.consent import service as consent
 from backend.db import make_engine, write_session
 from backend.entries import service as entries
@@ -47,7 +47,13 @@ def seed_demo(settings: Settings) -> str:
             _seed(session, hasher, settings)
     engine.dispose()
     lines = [f"  {name}: {email} / {password}" for name, email, password in PEOPLE]
-    return "Demo partners (sign in at /login):\n" + "\n".join(lines)
+    return (
+        "Demo partners:\n"
+        + "\n".join(lines)
+        + "\n\nStart Mutual with `make run`, then open "
+        f"{settings.origin(LOCAL_URL)}/login\n"
+        "and sign in as one partner here and as the other in a private window."
+    )
 
 
 def _seed(session: Session, hasher: Hasher, settings: Settings) -> None:

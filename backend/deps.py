@@ -15,6 +15,7 @@ from backend.config import Settings
 from backend.db import get_session
 from backend.models import Account, Plan
 from backend.plans import service as plans_service
+from backend.web import origin_of
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -52,7 +53,7 @@ async def identify_visitor(request: Request) -> Visitor:
         content_type = request.headers.get("content-type", "")
         form = await request.form() if content_type.startswith(FORM_TYPES) else None
         request.state.form = form
-        csrf.check(request, visitor, app_state.settings.base_url, form)
+        csrf.check(request, visitor, origin_of(request, app_state.settings), form)
     return visitor
 
 

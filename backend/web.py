@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import NoMatchFound
 
 from backend import timezones
-from backend.config import ROOT
+from backend.config import ROOT, Settings
 
 STATIC_DIR = ROOT / "static"
 
@@ -120,6 +120,11 @@ templates.env.filters["fromiso"] = datetime.fromisoformat
 def client_address(request: Request) -> str:
     """The sender's address (a proxy's forwarded one, when uvicorn trusts it)."""
     return request.client.host if request.client else "unknown"
+
+
+def origin_of(request: Request, settings: Settings) -> str:
+    """The address people use to reach Mutual, e.g. for a link in an invitation."""
+    return settings.origin(f"{request.url.scheme}://{request.url.netloc}")
 
 
 def is_fragment(request: Request) -> bool:

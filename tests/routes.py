@@ -5,6 +5,7 @@ from fastapi.routing import APIRoute
 PUBLIC = {
     "never",
     "healthz",
+    "favicon",
     "home",
     "auth.signup",
     "signup",

@@ -26,12 +26,12 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def same_site(request: Request, base_url: str) -> bool:
+def same_site(request: Request, site_url: str) -> bool:
     """Fetch metadata first; browsers without it are judged by Origin or Referer."""
     fetch_site = request.headers.get("sec-fetch-site")
     if fetch_site is not None:
         return fetch_site in SAME_SITE_FETCH
-    expected = _origin(base_url)
+    expected = _origin(site_url)
     origin = request.headers.get("origin")
     if origin is not None:
         return origin.lower() == expected
@@ -42,9 +42,9 @@ def same_site(request: Request, base_url: str) -> bool:
 
 
 def check(
-    request: Request, visitor: Visitor, base_url: str, form: FormData | None
+    request: Request, visitor: Visitor, site_url: str, form: FormData | None
 ) -> None:
-    if not same_site(request, base_url):
+    if not same_site(request, site_url):
         raise Forbidden("This request came from another site, so it was refused.")
     sent = request.headers.get("x-csrf-token")
     if sent is None and form is not None:

@@ -28,7 +28,7 @@ from backend.auth.service import (
 )
 from backend.auth.sessions import end_all_sessions, start_session
 from backend.auth.tokens import digest, new_token
-from backend.config import Settings
+from backend.config import LOCAL_URL, Settings
 from backend.db import make_engine, utc_now, write_session
 from backend.errors import DomainError, FormError
 from backend.models import Account, PasswordReset
@@ -64,7 +64,7 @@ def _address(raw: str) -> str:
 
 
 def reset_link(settings: Settings, token: str) -> str:
-    return f"{settings.base_url.rstrip('/')}/reset/{token}"
+    return f"{settings.origin(LOCAL_URL)}/reset/{token}"
 
 
 def _new_reset(session: Session, settings: Settings, account_id: uuid.UUID) -> str:
@@ -103,7 +103,7 @@ def _reset_mail(settings: Settings, to: str, link: str) -> EmailMessage:
     message["Subject"] = "A link to choose a new Mutual password"
     message["Date"] = formatdate(localtime=False)
     # the domain is given so no DNS look-up delays the request
-    domain = urlsplit(settings.base_url).hostname or "localhost"
+    domain = urlsplit(settings.origin(LOCAL_URL)).hostname or "localhost"
     message["Message-ID"] = make_msgid(domain=domain)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(

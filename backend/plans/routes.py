@@ -18,7 +18,14 @@ from backend.errors import FormError
 from backend.models import Plan
 from backend.plans import revisit, service, since, timeline
 from backend.plans.page import plan_page
-from backend.web import client_address, is_fragment, path_for, redirect, render
+from backend.web import (
+    client_address,
+    is_fragment,
+    origin_of,
+    path_for,
+    redirect,
+    render,
+)
 
 router = APIRouter()
 
@@ -126,7 +133,7 @@ def make_invite(
         )
     except FormError:
         return redirect(request, path_for(request, "plans.detail", plan_id=plan.id))
-    link = f"{settings.base_url.rstrip('/')}/invite/{token}"
+    link = f"{origin_of(request, settings)}/invite/{token}"
     context = _detail(session, plan, account.id)
     return render(
         request,

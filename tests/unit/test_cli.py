@@ -2,7 +2,8 @@
 
 import pytest
 
-from backend.cli import main
+from backend.cli import address, main
+from backend.config import Settings
 
 
 @pytest.fixture
@@ -17,7 +18,10 @@ def test_migrate_demo_and_reset_link(database, capsys):
     assert main(["migrate"]) == 0
     assert "up to date" in capsys.readouterr().out
     assert main(["demo"]) == 0
-    assert "sam.demo@example.org" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "sam.demo@example.org" in out
+    assert "make run" in out
+    assert "http://127.0.0.1:8000/login" in out
     assert main(["reset-link", "SAM.demo@example.org"]) == 0
     assert "/reset/" in capsys.readouterr().out
     assert main(["reset-link", "nobody@example.org"]) == 1
@@ -27,3 +31,14 @@ def test_migrate_demo_and_reset_link(database, capsys):
 def test_sqlite_refuses_several_workers(database, capsys):
     assert main(["serve", "--workers", "2"]) == 2
     assert "one server process" in capsys.readouterr().err
+
+
+def test_serve_says_where_to_open_mutual():
+    plain = Settings(database_url="sqlite://")
+    assert address("127.0.0.1", 8123, plain) == "http://127.0.0.1:8123"
+    assert address("::1", 8123, plain) == "http://[::1]:8123"
+    assert address("localhost", 8123, plain) == "http://localhost:8123"
+    every = "0.0.0.0"  # noqa: S104
+    assert address(every, 80, plain).startswith("http://127.0.0.1:80 ")
+    public = Settings(database_url="sqlite://", base_url="https://mutual.example/")
+    assert address(every, 8000, public) == "https://mutual.example"

@@ -77,3 +77,14 @@ def test_pages_are_compressed_and_their_token_never_repeats(client):
     for token in tokens:
         response = client.post("/plans", data={"csrf_token": token, "title": "x"})
         assert response.status_code == 303
+
+
+def test_every_page_names_its_icon_and_the_browser_finds_one(client):
+    page = soup(client.get("/"))
+    icon = page.find("link", rel="icon")
+    assert icon["type"] == "image/svg+xml"
+    assert client.get(icon["href"]).status_code == 200
+    fallback = client.get("/favicon.ico")
+    assert fallback.status_code == 200
+    assert fallback.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in fallback.text

@@ -249,3 +249,22 @@ def test_a_partner_who_left_is_a_former_partner_in_earlier_versions(partners):
     assert "lighthouse" in " ".join(text.split())
     assert "Alex" not in text
     assert "a former partner" in text
+
+
+def test_without_a_configured_address_links_follow_the_address_in_use(settings, engine):
+    """Served on another port with no MUTUAL_BASE_URL, a partner can still join."""
+    from backend.main import create_app
+    from tests.helpers import Client
+
+    unset = settings.model_copy(update={"base_url": None})
+    sam = Client(create_app(unset, engine=engine))
+    sam.base_url = "http://127.0.0.1:8123"
+    sam.sign_up("Sam")
+    path = _plan(sam)
+    link = soup(sam.post_form(f"{path}/invite")).find("input", id="invite-link")
+    assert link["value"].startswith("http://127.0.0.1:8123/invite/")
+    # a browser without fetch metadata is judged by Origin against that same address
+    same = {"Origin": "http://127.0.0.1:8123"}
+    assert sam.post_form("/plans", {"title": "Here"}, headers=same).status_code == 303
+    other = {"Origin": "http://127.0.0.1:8000"}
+    assert sam.post_form("/plans", {"title": "There"}, headers=other).status_code == 403
