@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from backend.live.postgres import CHANNEL, LISTENER_NAME, conninfo
 from tests.conftest import TEST_SECRET
@@ -331,3 +331,27 @@ def test_mutual_serve_runs_several_workers_on_postgres(db_url, real_engine):
             assert httpx.get(f"{served.url}/healthz", timeout=5).status_code == 200
     finally:
         served.stop()
+
+
+def test_replicas_starting_together_migrate_one_after_another(db_url):
+    base = make_url(db_url)
+    name = f"{base.database}_fresh"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    fresh = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        command = [sys.executable, "-m", "backend.cli", "migrate"]
+        env = {**os.environ, "MUTUAL_DATABASE_URL": fresh}
+        both = [
+            subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE)  # noqa: S603
+            for _ in range(2)
+        ]
+        for process in both:
+            _, said = process.communicate(timeout=120)
+            assert process.returncode == 0, said.decode()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
