@@ -49,8 +49,9 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-# One process: live updates go through an in-process broker, so never add workers.
-# Forwarded headers are trusted from any address because the container is meant
-# to sit behind a reverse proxy; narrow MUTUAL_FORWARDED_ALLOW_IPS to its address
-# if the port is reachable any other way.
-CMD ["sh", "-c", "mutual migrate && exec mutual serve --host 0.0.0.0 --port 8000 --proxy-headers --forwarded-allow-ips \"${MUTUAL_FORWARDED_ALLOW_IPS:-*}\""]
+# MUTUAL_WORKERS processes (PostgreSQL only; SQLite is refused above 1). Replicas
+# starting together migrate one after another. Forwarded headers are trusted from
+# any address because the container is meant to sit behind a reverse proxy;
+# narrow MUTUAL_FORWARDED_ALLOW_IPS to its address if the port is reachable any
+# other way.
+CMD ["sh", "-c", "mutual migrate && exec mutual serve --host 0.0.0.0 --port 8000 --workers \"${MUTUAL_WORKERS:-1}\" --proxy-headers --forwarded-allow-ips \"${MUTUAL_FORWARDED_ALLOW_IPS:-*}\""]

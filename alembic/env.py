@@ -46,6 +46,10 @@ def run_migrations_online() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # replicas starting together migrate one after another: the
+                # second reads the version the first committed, and does nothing
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7214981)")
             context.run_migrations()
     engine.dispose()
 

@@ -16,29 +16,46 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from backend.live.serving import server_config
     from backend.logs import install_log_filters
-    from backend.main import create_app
 
-    if args.workers != 1:
-        reason = (
-            "SQLite means one server process"
-            if settings.is_sqlite
-            else "live updates go through an in-process broker"
-        )
-        sys.stderr.write(f"{reason}: Mutual runs one worker.\n")
+    if args.workers < 1:
+        sys.stderr.write("--workers needs a number of processes, 1 or more.\n")
         return 2
+    if args.workers > 1 and settings.is_sqlite:
+        sys.stderr.write(
+            "Several processes need PostgreSQL: a SQLite database is written by one "
+            "process only. Set MUTUAL_DATABASE_URL to a postgresql+psycopg:// URL, "
+            "or serve with --workers 1.\n"
+        )
+        return 2
+    # made (or read) once here, so every worker starts with the same key
+    settings.resolved_secret()
     install_log_filters()
+    if args.workers > 1:
+        sys.stderr.write(_totals(settings, args.workers))
+        app = None
+    else:
+        from backend.main import create_app
+
+        app = create_app(settings)
     config = server_config(
-        create_app(settings),
+        app,
         settings,
         host=args.host,
         port=args.port,
+        workers=args.workers,
         proxy_headers=args.proxy_headers,
         forwarded_allow_ips=args.forwarded_allow_ips,
     )
     where = address(args.host, args.port, settings)
     sys.stdout.write(f"Mutual is serving at {where}\n")
     sys.stdout.flush()
-    uvicorn.Server(config).run()
+    if args.workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        # uvicorn's supervisor: one socket, N processes, a dead one restarted
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    else:
+        uvicorn.Server(config).run()
     return 0
 
 
@@ -58,6 +75,16 @@ def _unspecified(host: str) -> bool:
         return ipaddress.ip_address(host).is_unspecified
     except ValueError:
         return False  # a name, such as localhost
+
+
+def _totals(settings: Settings, workers: int) -> str:
+    """What N processes hold in all: each sizes its pools from the settings."""
+    return (
+        f"Mutual: {workers} processes, in all up to {workers * 21} database "
+        f"connections (20 pooled + 1 listening each), {workers * settings.pdf_workers}"
+        f" PDF renders and {workers * settings.hash_concurrency} password checks "
+        "at once.\n"
+    )
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,5 +1,7 @@
 """Settings, read from the environment with the MUTUAL_ prefix."""
 
+import contextlib
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -45,6 +47,10 @@ class Settings(BaseSettings):
     streams_total: int = Field(default=400, ge=1)
     streams_per_account: int = Field(default=10, ge=1)
     streams_per_address: int = Field(default=30, ge=1)
+    # With several processes (PostgreSQL): each renews its open streams this
+    # often; a stream not renewed for live_expire_seconds stops counting
+    live_renew_seconds: float = Field(default=10.0, gt=0)
+    live_expire_seconds: float = Field(default=30.0, gt=0)
     # Pages and saves running at once; more wait up to request_wait_seconds
     request_concurrency: int = Field(default=64, ge=1)
     request_wait_seconds: float = Field(default=5.0, ge=0)
@@ -79,13 +85,26 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    def resolved_secret(self) -> str:
-        """The secret key: from the environment, or generated once into var/."""
+    def resolved_secret(self, folder: Path = VAR_DIR) -> str:
+        """The secret key: from the environment, or generated once into var/.
+
+        Several processes may start at once: each writes a candidate to a file
+        of its own and links it into place, which only the first can do, so all
+        of them read the same key (a link appears whole or not at all)."""
         if self.secret_key:
             return self.secret_key
-        path = VAR_DIR / "secret_key"
+        path = folder / "secret_key"
         if not path.exists():
-            VAR_DIR.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(48))
+            folder.mkdir(parents=True, exist_ok=True)
+            candidate = folder / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+            descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(descriptor, "w") as file:
+                    file.write(secrets.token_urlsafe(48))
+                    file.flush()
+                    os.fsync(file.fileno())
+                with contextlib.suppress(FileExistsError):
+                    os.link(candidate, path)
+            finally:
+                candidate.unlink(missing_ok=True)
         return path.read_text().strip()

@@ -36,6 +36,7 @@ from backend.limits import BodyLimitMiddleware
 from backend.live import routes as live_routes
 from backend.live.broker import Broker
 from backend.live.budget import RequestBudget
+from backend.live.postgres import PostgresBroker
 from backend.notes import routes as note_routes
 from backend.plans import routes as plan_routes
 
@@ -108,9 +109,19 @@ def create_app(
         if db.dialect.name == "sqlite":
             _check_sqlite(db)
         app.state.engine = db
+        if own_engine and db.dialect.name == "postgresql" and isinstance(db, Engine):
+            # several processes may serve this database: signals go through it
+            app.state.broker = PostgresBroker(
+                db,
+                settings.database_url,
+                renew_seconds=settings.live_renew_seconds,
+                expire_seconds=settings.live_expire_seconds,
+            )
+        await app.state.broker.start()
         try:
             yield
         finally:
+            await app.state.broker.stop()
             pdf = getattr(app.state, "pdf", None)
             if pdf is not None:
                 pdf.close()

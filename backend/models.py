@@ -111,6 +111,23 @@ class RateEvent(SQLModel, table=True):
     at: datetime = Field(default_factory=utc_now, index=True)
 
 
+class LiveStream(SQLModel, table=True):
+    """One open live stream, so every server process counts the same streams.
+
+    Used on PostgreSQL, where several processes serve one database (SQLite keeps
+    this in memory). Ids only, no foreign keys: a row lives for minutes at most.
+    The process serving the stream renews `expires_at`; when that process dies,
+    its rows stop counting by themselves.
+    """
+
+    __tablename__ = "live_stream"
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    plan_id: uuid.UUID = Field(index=True)
+    account_id: uuid.UUID = Field(index=True)
+    address: str = Field(default="", max_length=64, index=True)
+    expires_at: datetime = Field(index=True)
+
+
 class Plan(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     title: str = Field(max_length=120)

@@ -95,11 +95,41 @@ def test_app_has_no_default_secret_key(compose: dict) -> None:
     assert re.fullmatch(r"\$\{MUTUAL_SECRET_KEY:\?[^}]*\}", secret), secret
 
 
-def test_app_runs_as_a_single_replica(compose: dict) -> None:
-    # Live updates use an in-process broker: a second replica would miss events.
-    app = compose["services"]["app"]
-    assert app.get("deploy", {}).get("replicas", 1) == 1
-    assert "scale" not in app
+def test_replicas_sit_behind_a_caddy_proxy_that_alone_is_published(
+    compose: dict,
+) -> None:
+    services = compose["services"]
+    proxy = services["proxy"]
+    assert proxy["image"].split(":")[0] == "caddy"  # the official image
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    assert proxy["depends_on"]["app"]["condition"] == "service_healthy"
+    published = [name for name, service in services.items() if "ports" in service]
+    assert sorted(published) == ["proxy", "testdb"]
+    assert services["testdb"]["ports"][0].startswith("127.0.0.1:")
+    replicas = re.fullmatch(
+        r"\$\{MUTUAL_REPLICAS:-(\d+)\}", services["app"]["deploy"]["replicas"]
+    )
+    assert replicas
+    assert int(replicas.group(1)) >= 2
+
+
+def test_the_proxy_streams_events_unbuffered_to_every_replica() -> None:
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    events = caddyfile[caddyfile.index("handle @events") :]
+    events = events[: events.index("\n\t}\n")]
+    assert "flush_interval -1" in events
+    assert re.search(r"path_regexp events \^/plans/\[\^/\]\+/events\$", caddyfile)
+    assert "dynamic a app 8000" in caddyfile
+    for timeout in ("read_header", "read_body", "dial_timeout", "lb_try_duration"):
+        assert re.search(rf"\b{timeout} \d+[sm]\b", caddyfile), timeout
+
+
+def test_dockerfile_serves_the_workers_it_is_asked_for(
+    instructions: Instructions,
+) -> None:
+    (cmd,) = _args(instructions, "CMD")
+    assert "mutual migrate && exec mutual serve" in cmd
+    assert '--workers \\"${MUTUAL_WORKERS:-1}\\"' in cmd
 
 
 def test_dockerfile_is_multi_stage_with_a_node_stage(

@@ -3,7 +3,11 @@
 An event is a signal `(kind, id)` that carries ids, never plan text: each
 listening page re-fetches what changed through the ordinary, authorized GET.
 So the broker never holds words, and a fan-out bug cannot leak them.
-One process only; several would need PostgreSQL LISTEN/NOTIFY or Redis.
+
+This broker serves one process: its streams, their counts and who is here live
+in memory. Several processes on one PostgreSQL database use its subclass in
+backend.live.postgres, which passes signals on through LISTEN/NOTIFY and keeps
+the streams in the database.
 """
 
 import asyncio
@@ -67,6 +71,35 @@ class Broker:
     def __init__(self) -> None:
         self._listeners: dict[uuid.UUID, set[Listener]] = {}
         self._lock = threading.Lock()
+
+    @property
+    def ready(self) -> bool:
+        """Whether signals from every process reach this one's streams now."""
+        return True
+
+    async def start(self) -> None:
+        """Begin hearing other processes (nothing to do for one process)."""
+
+    async def stop(self) -> None:
+        """Stop hearing other processes."""
+
+    async def open(
+        self,
+        plan_id: uuid.UUID,
+        account_id: uuid.UUID,
+        session_hash: str = "",
+        *,
+        address: str = "",
+        budget: "StreamBudget | None" = None,
+    ) -> Listener:
+        """A stream opens: counted against `budget` (StreamsFull), then listening."""
+        return self.subscribe(
+            plan_id, account_id, session_hash, address=address, budget=budget
+        )
+
+    async def close(self, plan_id: uuid.UUID, listener: Listener) -> None:
+        """A stream ends: no longer counted, no longer listening."""
+        self.unsubscribe(plan_id, listener)
 
     def subscribe(
         self,
@@ -146,6 +179,10 @@ class Broker:
 
     def publish(self, plan_id: uuid.UUID, kind: str, *, id: str = "") -> None:
         """Signal every open stream of the plan; safe to call from any thread."""
+        self.deliver(plan_id, kind, id)
+
+    def deliver(self, plan_id: uuid.UUID, kind: str, id: str = "") -> None:
+        """Signal this process's open streams of the plan."""
         event = Event(kind, id)
         with self._lock:
             listeners = list(self._listeners.get(plan_id, ()))

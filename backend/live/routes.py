@@ -37,6 +37,14 @@ def broker_of(request: Request) -> Broker:
     return broker
 
 
+def announce_presence(
+    broker: Broker, plan_id: uuid.UUID, account_id: uuid.UUID
+) -> None:
+    """Tell a plan's open pages that who is here may have changed: the one place
+    presence is published, in every process (streams opening and closing)."""
+    broker.publish(plan_id, "presence", id=str(account_id))
+
+
 def _check_member(
     engine: Engine | Connection, plan_id: str, account_id: uuid.UUID
 ) -> uuid.UUID:
@@ -70,7 +78,7 @@ async def events(request: Request, plan_id: str, account: CurrentAccount) -> Res
     )
     visitor = request.state.visitor
     try:
-        listener = broker.subscribe(
+        listener = await broker.open(
             key,
             account.id,
             visitor.session_hash or "",
@@ -79,7 +87,7 @@ async def events(request: Request, plan_id: str, account: CurrentAccount) -> Res
         )
     except StreamsFull as full:
         # the page itself keeps working; only its live updates wait
-        if full.reason == "total":
+        if full.reason in {"total", "listener"}:
             refused = error_page(
                 request, 503, "Live updates are very busy just now. " + STILL_WORKS
             )
@@ -89,7 +97,7 @@ async def events(request: Request, plan_id: str, account: CurrentAccount) -> Res
             )
         refused.headers["Retry-After"] = str(RETRY_STREAM_SECONDS)
         return refused
-    broker.publish(key, "presence", id=str(account.id))
+    announce_presence(broker, key, account.id)
 
     async def stream() -> AsyncIterator[dict[str, str]]:
         deadline = asyncio.get_running_loop().time() + lifetime
@@ -110,8 +118,8 @@ async def events(request: Request, plan_id: str, account: CurrentAccount) -> Res
                 for signal in signals(event):
                     yield signal
         finally:
-            broker.unsubscribe(key, listener)
-            broker.publish(key, "presence", id=str(account.id))
+            await broker.close(key, listener)
+            announce_presence(broker, key, account.id)
 
     return EventSourceResponse(
         stream(),

@@ -58,6 +58,23 @@ class HeadTimeoutProtocol(H11Protocol):
             self.transport.close()
 
 
+class MutualHttpProtocol(HeadTimeoutProtocol):
+    """The protocol as worker processes name it (by import string): each worker
+    sets its time limit from the settings in `worker_app`."""
+
+
+def worker_app() -> Any:
+    """The app in one of several worker processes (`mutual serve --workers N`):
+    settings from the environment, as the parent read them."""
+    from backend.logs import install_log_filters
+    from backend.main import create_app
+
+    settings = Settings()
+    MutualHttpProtocol.header_seconds = settings.request_header_seconds
+    install_log_filters()
+    return create_app(settings)
+
+
 def protocol_with(header_seconds: float) -> type[H11Protocol]:
     return type(
         "MutualHttpProtocol", (HeadTimeoutProtocol,), {"header_seconds": header_seconds}
@@ -75,4 +92,8 @@ def server_config(app: Any, settings: Settings, **options: Any) -> uvicorn.Confi
         "log_level": settings.log_level,
     }
     chosen.update(options)
+    if chosen.get("workers", 1) > 1:
+        # worker processes import the app and protocol themselves
+        app = f"{__name__}:worker_app"
+        chosen.update(factory=True, http=f"{__name__}:MutualHttpProtocol")
     return uvicorn.Config(app, **chosen)

@@ -1,5 +1,7 @@
 """The `mutual` command: migrate, demo and an operator's reset link."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from backend.cli import address, main
@@ -30,7 +32,9 @@ def test_migrate_demo_and_reset_link(database, capsys):
 
 def test_sqlite_refuses_several_workers(database, capsys):
     assert main(["serve", "--workers", "2"]) == 2
-    assert "one server process" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "Several processes need PostgreSQL" in said
+    assert "--workers 1" in said
 
 
 def test_serve_says_where_to_open_mutual():
@@ -42,3 +46,19 @@ def test_serve_says_where_to_open_mutual():
     assert address(every, 80, plain).startswith("http://127.0.0.1:80 ")
     public = Settings(database_url="sqlite://", base_url="https://mutual.example/")
     assert address(every, 8000, public) == "https://mutual.example"
+
+
+def test_no_workers_at_all_is_refused(database, capsys):
+    assert main(["serve", "--workers", "0"]) == 2
+    assert "1 or more" in capsys.readouterr().err
+
+
+def test_processes_starting_together_share_one_generated_secret(tmp_path):
+    """Each process makes a candidate; the first to link it wins, all read it."""
+    settings = Settings(secret_key=None, _env_file=None)
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: settings.resolved_secret(tmp_path), range(16)))
+    assert len(keys) == 1
+    assert len(keys.pop()) >= 32
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600

@@ -1,0 +1,357 @@
+"""Two real `mutual serve` processes on one PostgreSQL database.
+
+A save through one process reaches a stream of the other; who is here and the
+per-account stream cap hold across them; a listener connection killed in the
+database is survived; a killed process leaves the other serving and its streams
+stop counting by themselves. Everything listens on 127.0.0.1, every wait has a
+deadline, and each process is stopped by its own PID.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import Engine, create_engine, make_url, text
+
+from backend.live.postgres import CHANNEL, LISTENER_NAME, conninfo
+from tests.conftest import TEST_SECRET
+from tests.helpers import Client, soup
+from tests.web.steps import add, entry_id
+from tests.web.test_live import Stream
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.real_engine,
+    pytest.mark.parametrize("db_url", ["postgres"], indirect=True),
+]
+
+
+class Browser(httpx.Client):
+    """One person's browser against a real server: the test client's helpers."""
+
+    csrf = Client.csrf
+    post_form = Client.post_form
+    sign_up = Client.sign_up
+
+
+@dataclass
+class Process:
+    url: str
+    popen: subprocess.Popen
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start(db_url: str, *, workers: int = 1) -> Process:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MUTUAL_DATABASE_URL": db_url,
+        "MUTUAL_SECRET_KEY": TEST_SECRET,
+        "MUTUAL_BASE_URL": "http://127.0.0.1",
+        "MUTUAL_LOG_LEVEL": "warning",
+        "MUTUAL_RATE_LIMITS": "false",
+        "MUTUAL_ARGON2_TIME_COST": "1",
+        "MUTUAL_ARGON2_MEMORY_KIB": "1024",
+        "MUTUAL_ARGON2_PARALLELISM": "1",
+        "MUTUAL_STREAMS_PER_ACCOUNT": "2",
+        "MUTUAL_LIVE_RENEW_SECONDS": "0.5",
+        "MUTUAL_LIVE_EXPIRE_SECONDS": "2",
+    }
+    command = [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)]
+    command += ["--workers", str(workers)]
+    popen = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
+    return Process(f"http://127.0.0.1:{port}", popen)
+
+
+def _ready(*processes: Process) -> None:
+    deadline = time.monotonic() + 60
+    for process in processes:
+        while True:
+            assert process.popen.poll() is None, "the server exited while starting"
+            try:
+                if httpx.get(f"{process.url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the servers did not start in 60 s"
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def two(db_url: str, real_engine: Engine) -> Iterator[tuple[Process, Process]]:
+    a, b = _start(db_url), None
+    try:
+        b = _start(db_url)
+        _ready(a, b)
+        yield a, b
+    finally:
+        for process in (a, b):
+            if process is not None:
+                process.stop()
+
+
+@dataclass
+class Couple:
+    sam: Browser
+    alex: Browser
+    path: str
+
+
+@pytest.fixture
+def couple(two: tuple[Process, Process]) -> Iterator[Couple]:
+    """Sam signs up through A and makes a plan; Alex signs up and joins through B."""
+    a, b = two
+    sam = Browser(base_url=a.url, timeout=10)
+    sam.sign_up("Sam")
+    path = sam.post_form("/plans", {"title": "Us"}).headers["location"]
+    link = soup(sam.post_form(f"{path}/invite")).find("input", id="invite-link")
+    alex = Browser(base_url=b.url, timeout=10)
+    alex.sign_up("Alex")
+    joined = alex.post_form(f"/invite/{link['value'].rsplit('/', 1)[1]}")
+    assert joined.status_code == 303
+    yield Couple(sam, alex, path)
+    sam.close()
+    alex.close()
+
+
+def _stream(process: Process, couple: Couple, who: str) -> Stream:
+    stream = Stream(f"{process.url}{couple.path}/events", getattr(couple, who).cookies)
+    stream.next("hello")
+    return stream
+
+
+class RawStream:
+    """A stream on a socket of its own, so closing it is a real disconnect."""
+
+    def __init__(self, process: Process, couple: Couple, who: str) -> None:
+        port = int(process.url.rsplit(":", 1)[1])
+        cookies = "; ".join(
+            f"{name}={value}" for name, value in getattr(couple, who).cookies.items()
+        )
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock.sendall(
+            f"GET {couple.path}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Cookie: {cookies}\r\nAccept: text/event-stream\r\n\r\n".encode()
+        )
+        seen = b""
+        while b"event: hello" not in seen:
+            chunk = self.sock.recv(4096)
+            assert chunk, f"the stream closed before hello: {seen!r}"
+            seen += chunk
+        assert seen.startswith(b"HTTP/1.1 200"), seen
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _listener_pid(engine: Engine, process: Process) -> int | None:
+    with engine.connect() as conn:
+        return conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+            {"name": f"{LISTENER_NAME}-{process.popen.pid}"},
+        ).scalar()
+
+
+def _is_here(browser: Browser, couple: Couple) -> bool:
+    fragment = browser.get(f"{couple.path}/presence", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    return "is here now" in fragment.text
+
+
+def _wait_for(check, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"{what} did not happen in {seconds} s"
+        time.sleep(0.05)
+
+
+def test_a_save_through_one_process_reaches_a_stream_of_the_other(two, couple, db_url):
+    _, b = two
+    alex_stream = _stream(b, couple, "alex")
+    words = "SENTINEL-crossing-words"
+    with psycopg.connect(conninfo(db_url), autocommit=True) as spy:
+        spy.execute(f"LISTEN {CHANNEL}")
+        try:
+            saved = add(couple.sam, couple.path, "signals", words)
+            sent = time.monotonic()
+            assert saved.status_code == 200
+            eid = entry_id(saved)
+            assert alex_stream.next(f"entry-{eid}", timeout=5) == eid
+            assert time.monotonic() - sent < 1.0
+            notices = list(spy.notifies(timeout=1, stop_after=3))
+        finally:
+            alex_stream.close()
+    # Alex's page fetches the card through B, as Alex
+    card = couple.alex.get(f"{couple.path}/entries/{eid}", headers={"HX-Request": "1"})
+    assert words in card.text
+    # what went through the database named ids only
+    assert notices
+    for notice in notices:
+        assert words not in notice.payload
+        assert len(notice.payload.encode()) < 8000
+    assert eid in [json.loads(notice.payload)["i"] for notice in notices]
+
+
+def test_presence_and_the_stream_cap_hold_across_processes(two, couple):
+    a, b = two
+    sam_stream = _stream(a, couple, "sam")
+    opened: list[RawStream] = []
+    try:
+        assert not _is_here(couple.sam, couple)
+        opened.append(RawStream(b, couple, "alex"))
+        alex_id = sam_stream.next("presence", timeout=5)
+        assert sam_stream.next(f"presence-{alex_id}") == alex_id
+        assert _is_here(couple.sam, couple)  # asked of A, Alex is on B
+        # two streams each, counted in the database: a second on A, then no third
+        opened.append(RawStream(a, couple, "alex"))
+        with Browser(base_url=a.url, cookies=couple.alex.cookies) as on_a:
+            third = on_a.get(f"{couple.path}/events")
+        assert third.status_code == 429
+        assert "Too many open windows" in third.text
+        for stream in opened:
+            stream.close()
+        opened.clear()
+        _wait_for(lambda: not _is_here(couple.sam, couple), 5, "Alex leaving")
+        # signing out through A closes that sign-in's stream on B
+        on_b = _stream(b, couple, "alex")
+        try:
+            with Browser(base_url=a.url, cookies=couple.alex.cookies) as alex_on_a:
+                assert alex_on_a.post_form("/logout").status_code == 303
+            on_b.until("closed", timeout=5)
+        finally:
+            on_b.close()
+    finally:
+        for stream in opened:
+            stream.close()
+        sam_stream.close()
+
+
+def test_a_killed_listener_connection_is_survived(two, couple, real_engine):
+    _, b = two
+    alex_stream = _stream(b, couple, "alex")
+    pid = _listener_pid(real_engine, b)
+    assert pid is not None, "B has no listener connection"
+    with real_engine.connect() as conn:
+        assert conn.execute(
+            text("SELECT pg_terminate_backend(:p)"), {"p": pid}
+        ).scalar()
+    # B closes its streams, so its browsers reconnect and fetch what they missed
+    alex_stream.until("closed", timeout=5)
+    alex_stream.close()
+    missed = add(couple.sam, couple.path, "signals", "said while it was down")
+    assert missed.status_code == 200
+    _wait_for(
+        lambda: _listener_pid(real_engine, b) not in {None, pid}, 10, "reconnecting"
+    )
+    reopened = None
+    deadline = time.monotonic() + 10
+    while reopened is None:
+        stream = Stream(f"{b.url}{couple.path}/events", couple.alex.cookies)
+        kind, _ = stream.events.get(timeout=5)
+        if kind == "hello":
+            reopened = stream
+        else:
+            stream.close()
+            assert time.monotonic() < deadline, "B refused streams for 10 s"
+            time.sleep(0.2)
+    try:
+        # catch-up: the page as B serves it now holds what was said meanwhile
+        assert "said while it was down" in couple.alex.get(couple.path).text
+        later = add(couple.sam, couple.path, "signals", "and after")
+        eid = entry_id(later)
+        assert reopened.next(f"entry-{eid}", timeout=5) == eid
+    finally:
+        reopened.close()
+
+
+def test_killing_one_process_leaves_the_other_serving(two, couple):
+    a, b = two
+    alex_stream = _stream(b, couple, "alex")
+    sam_stream = _stream(a, couple, "sam")
+    try:
+        _wait_for(lambda: _is_here(couple.alex, couple), 5, "Sam arriving")
+        a.stop(signal.SIGKILL)
+        # Sam's stream on A is gone with A; it stops counting by itself
+        alex_stream.until("presence", timeout=10)
+        _wait_for(lambda: not _is_here(couple.alex, couple), 10, "Sam's stream ending")
+        # Sam carries on through B
+        with Browser(base_url=b.url, cookies=couple.sam.cookies) as sam_on_b:
+            saved = add(sam_on_b, couple.path, "signals", "still here")
+        assert saved.status_code == 200
+        eid = entry_id(saved)
+        assert alex_stream.next(f"entry-{eid}", timeout=5) == eid
+    finally:
+        alex_stream.close()
+        sam_stream.close()
+
+
+def test_mutual_serve_runs_several_workers_on_postgres(db_url, real_engine):
+    served = _start(db_url, workers=2)
+    try:
+        _ready(served)
+
+        def listeners() -> int:
+            with real_engine.connect() as conn:
+                found = conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE application_name LIKE :name"
+                    ),
+                    {"name": f"{LISTENER_NAME}-%"},
+                ).scalar()
+            return int(found or 0)
+
+        _wait_for(lambda: listeners() == 2, 20, "two workers listening")
+        for _ in range(10):
+            assert httpx.get(f"{served.url}/healthz", timeout=5).status_code == 200
+    finally:
+        served.stop()
+
+
+def test_replicas_starting_together_migrate_one_after_another(db_url):
+    base = make_url(db_url)
+    name = f"{base.database}_fresh"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    fresh = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        command = [sys.executable, "-m", "backend.cli", "migrate"]
+        env = {**os.environ, "MUTUAL_DATABASE_URL": fresh}
+        both = [
+            subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE)  # noqa: S603
+            for _ in range(2)
+        ]
+        for process in both:
+            _, said = process.communicate(timeout=120)
+            assert process.returncode == 0, said.decode()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
