@@ -64,6 +64,38 @@ def _reset_link(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _rotate_key(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlmodel import SQLModel
+
+    import backend.models  # noqa: F401  (registers every table)
+    from backend.crypto import KeyProblem, left_behind, rotate, use_keys
+    from backend.db import make_engine
+
+    keys = use_keys(settings)
+    engine = make_engine(settings.database_url)
+
+    def progress(where: str, done: int) -> None:
+        sys.stdout.write(f"{where}: {done} re-encrypted\n")
+
+    try:
+        rotate(engine, SQLModel.metadata, keys, size=args.batch, progress=progress)
+        with engine.connect() as conn:
+            left = left_behind(conn, SQLModel.metadata, keys)
+    except KeyProblem as problem:
+        sys.stderr.write(f"{problem}. Nothing more was changed.\n")
+        return 1
+    finally:
+        engine.dispose()
+    if left:
+        sys.stderr.write(f"{left} values are still under an older key: run it again.\n")
+        return 1
+    sys.stdout.write(
+        "Everything is under the newest key. Remove the older keys from "
+        "MUTUAL_ENCRYPTION_KEYS and restart the server.\n"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mutual", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -83,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     reset = commands.add_parser("reset-link", help="print a password reset link")
     reset.add_argument("email")
     reset.set_defaults(handler=_reset_link)
+    rotate = commands.add_parser(
+        "rotate-key", help="re-encrypt the stored words under the newest key"
+    )
+    rotate.add_argument("--batch", type=int, default=500, help="rows per transaction")
+    rotate.set_defaults(handler=_rotate_key)
     return parser
 
 

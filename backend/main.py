@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import SQLModel
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,6 +25,7 @@ from backend.auth.middleware import VisitorCookiesMiddleware
 from backend.auth.passwords import Hasher
 from backend.config import ROOT, Settings
 from backend.consent import routes as consent_routes
+from backend.crypto import KeyProblem, Keyring, unreadable, use_keys
 from backend.db import make_engine, new_session
 from backend.debriefs import routes as debrief_routes
 from backend.deps import identify_visitor
@@ -92,6 +94,17 @@ def _check_sqlite(bind: Engine | Connection) -> None:
         raise RuntimeError("the SQLite database failed its integrity check")
 
 
+def _check_keys(bind: Engine | Connection, keys: Keyring) -> None:
+    """Refuse to serve words the keys cannot open: fail closed, at once."""
+    with new_session(bind) as session:
+        problems = unreadable(session.connection(), SQLModel.metadata, keys)
+    if problems:
+        raise KeyProblem(
+            f"the encryption keys cannot open what is stored in {', '.join(problems)}:"
+            " set MUTUAL_ENCRYPTION_KEYS to the keys it was written with"
+        )
+
+
 def create_app(
     settings: Settings | None = None, *, engine: Engine | Connection | None = None
 ) -> FastAPI:
@@ -105,10 +118,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = engine if engine is not None else make_engine(settings.database_url)
-        if db.dialect.name == "sqlite":
-            _check_sqlite(db)
         app.state.engine = db
         try:
+            if db.dialect.name == "sqlite":
+                _check_sqlite(db)
+            _check_keys(db, app.state.keys)
             yield
         finally:
             pdf = getattr(app.state, "pdf", None)
@@ -127,6 +141,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.secret = settings.resolved_secret()
+    app.state.keys = use_keys(settings)
     app.state.hasher = Hasher(settings)
     app.state.broker = Broker()
     if engine is not None:
