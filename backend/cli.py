@@ -6,6 +6,7 @@ Each command imports what it needs when it runs, so `mutual migrate` or
 
 import argparse
 import sys
+from pathlib import Path
 
 from backend.config import Settings
 
@@ -96,6 +97,39 @@ def _rotate_key(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.backup import BackupProblem, backup
+
+    try:
+        backup(settings.database_url, args.path)
+    except BackupProblem as problem:
+        sys.stderr.write(f"{problem}\n")
+        return 1
+    sys.stdout.write(
+        f"Backed up to {args.path}. The words in it are encrypted: keep the "
+        "encryption key safe, and apart from the backup.\n"
+    )
+    return 0
+
+
+def _restore(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.backup import BackupProblem, restore
+
+    try:
+        unreadable = restore(settings.database_url, args.path)
+    except BackupProblem as problem:
+        sys.stderr.write(f"{problem}\n")
+        return 1
+    if unreadable:
+        sys.stderr.write(
+            f"Restored, but the encryption keys cannot open {', '.join(unreadable)}:"
+            " set MUTUAL_ENCRYPTION_KEYS to the keys of the backup before serving.\n"
+        )
+        return 1
+    sys.stdout.write("Restored, and brought to the newest schema.\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mutual", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -120,6 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rotate.add_argument("--batch", type=int, default=500, help="rows per transaction")
     rotate.set_defaults(handler=_rotate_key)
+    save = commands.add_parser("backup", help="copy the SQLite database while it runs")
+    save.add_argument("path", type=Path)
+    save.set_defaults(handler=_backup)
+    restore = commands.add_parser(
+        "restore", help="copy a backup into an empty SQLite database"
+    )
+    restore.add_argument("path", type=Path)
+    restore.set_defaults(handler=_restore)
     return parser
 
 
