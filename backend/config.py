@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # Fernet keys for the words at rest, newest first, comma-separated
     # (backend/crypto.py); required where base_url is https://
     encryption_keys: str | None = None
+    # how often expired sessions, links, saved forms and counters are deleted
+    retention_minutes: float = Field(default=60, gt=0)
 
     @field_validator("secret_key")
     @classmethod

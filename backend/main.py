@@ -1,5 +1,6 @@
 """The application factory."""
 
+import asyncio
 import logging
 import traceback
 from collections.abc import AsyncIterator
@@ -40,6 +41,7 @@ from backend.live.broker import Broker
 from backend.live.budget import RequestBudget
 from backend.notes import routes as note_routes
 from backend.plans import routes as plan_routes
+from backend.retention import keep_tidy
 
 log = logging.getLogger("mutual")
 # Already compressed (PDF streams are deflated) or must stream unbuffered (SSE).
@@ -119,12 +121,18 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = engine if engine is not None else make_engine(settings.database_url)
         app.state.engine = db
+        tidy: asyncio.Task[None] | None = None
         try:
             if db.dialect.name == "sqlite":
                 _check_sqlite(db)
             _check_keys(db, app.state.keys)
+            # one connection handed in (the tests) is not shared with a task
+            if isinstance(db, Engine):
+                tidy = asyncio.create_task(keep_tidy(db, settings))
             yield
         finally:
+            if tidy is not None:
+                tidy.cancel()
             pdf = getattr(app.state, "pdf", None)
             if pdf is not None:
                 pdf.close()
