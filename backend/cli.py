@@ -7,6 +7,7 @@ Each command imports what it needs when it runs, so `mutual migrate` or
 import argparse
 import ipaddress
 import sys
+from pathlib import Path
 
 from backend.config import Settings
 
@@ -113,6 +114,71 @@ def _reset_link(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _rotate_key(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlmodel import SQLModel
+
+    import backend.models  # noqa: F401  (registers every table)
+    from backend.crypto import KeyProblem, left_behind, rotate, use_keys
+    from backend.db import make_engine
+
+    keys = use_keys(settings)
+    engine = make_engine(settings.database_url)
+
+    def progress(where: str, done: int) -> None:
+        sys.stdout.write(f"{where}: {done} re-encrypted\n")
+
+    try:
+        rotate(engine, SQLModel.metadata, keys, size=args.batch, progress=progress)
+        with engine.connect() as conn:
+            left = left_behind(conn, SQLModel.metadata, keys)
+    except KeyProblem as problem:
+        sys.stderr.write(f"{problem}. Nothing more was changed.\n")
+        return 1
+    finally:
+        engine.dispose()
+    if left:
+        sys.stderr.write(f"{left} values are still under an older key: run it again.\n")
+        return 1
+    sys.stdout.write(
+        "Everything is under the newest key. Remove the older keys from "
+        "MUTUAL_ENCRYPTION_KEYS and restart the server.\n"
+    )
+    return 0
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.backup import BackupProblem, backup
+
+    try:
+        backup(settings.database_url, args.path)
+    except BackupProblem as problem:
+        sys.stderr.write(f"{problem}\n")
+        return 1
+    sys.stdout.write(
+        f"Backed up to {args.path}. The words in it are encrypted: keep the "
+        "encryption key safe, and apart from the backup.\n"
+    )
+    return 0
+
+
+def _restore(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.backup import BackupProblem, restore
+
+    try:
+        unreadable = restore(settings.database_url, args.path)
+    except BackupProblem as problem:
+        sys.stderr.write(f"{problem}\n")
+        return 1
+    if unreadable:
+        sys.stderr.write(
+            f"Restored, but the encryption keys cannot open {', '.join(unreadable)}:"
+            " set MUTUAL_ENCRYPTION_KEYS to the keys of the backup before serving.\n"
+        )
+        return 1
+    sys.stdout.write("Restored, and brought to the newest schema.\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mutual", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +198,19 @@ def build_parser() -> argparse.ArgumentParser:
     reset = commands.add_parser("reset-link", help="print a password reset link")
     reset.add_argument("email")
     reset.set_defaults(handler=_reset_link)
+    rotate = commands.add_parser(
+        "rotate-key", help="re-encrypt the stored words under the newest key"
+    )
+    rotate.add_argument("--batch", type=int, default=500, help="rows per transaction")
+    rotate.set_defaults(handler=_rotate_key)
+    save = commands.add_parser("backup", help="copy the SQLite database while it runs")
+    save.add_argument("path", type=Path)
+    save.set_defaults(handler=_backup)
+    restore = commands.add_parser(
+        "restore", help="copy a backup into an empty SQLite database"
+    )
+    restore.add_argument("path", type=Path)
+    restore.set_defaults(handler=_restore)
     return parser
 
 

@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
+from cryptography.fernet import Fernet
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -63,12 +64,32 @@ class Settings(BaseSettings):
     pdf_seconds: float = Field(default=20.0, gt=0)
     pdf_wait_seconds: float = Field(default=10.0, ge=0)
     pdf_per_account: int = Field(default=2, ge=1)
+    # Fernet keys for the words at rest, newest first, comma-separated
+    # (backend/crypto.py); required where base_url is https://
+    encryption_keys: str | None = None
+    # how often expired sessions, links, saved forms and counters are deleted
+    retention_minutes: float = Field(default=60, gt=0)
 
     @field_validator("secret_key")
     @classmethod
     def _reject_weak_secret(cls, value: str | None) -> str | None:
         if value is not None and (value.lower() in WEAK_SECRETS or len(value) < 32):
             raise ValueError("MUTUAL_SECRET_KEY must be at least 32 random characters")
+        return value
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _check_keys(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        for key in filter(None, (k.strip() for k in value.split(","))):
+            try:
+                Fernet(key)
+            except ValueError:
+                raise ValueError(
+                    "MUTUAL_ENCRYPTION_KEYS holds a key that is not a Fernet key "
+                    "(32 random bytes, url-safe base64)"
+                ) from None
         return value
 
     @property

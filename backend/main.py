@@ -1,5 +1,6 @@
 """The application factory."""
 
+import asyncio
 import logging
 import traceback
 from collections.abc import AsyncIterator
@@ -11,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import SQLModel
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,6 +26,7 @@ from backend.auth.middleware import VisitorCookiesMiddleware
 from backend.auth.passwords import Hasher
 from backend.config import ROOT, Settings
 from backend.consent import routes as consent_routes
+from backend.crypto import KeyProblem, Keyring, unreadable, use_keys
 from backend.db import make_engine, new_session
 from backend.debriefs import routes as debrief_routes
 from backend.deps import identify_visitor
@@ -39,6 +42,7 @@ from backend.live.budget import RequestBudget
 from backend.live.postgres import PostgresBroker
 from backend.notes import routes as note_routes
 from backend.plans import routes as plan_routes
+from backend.retention import keep_tidy
 
 log = logging.getLogger("mutual")
 # Already compressed (PDF streams are deflated) or must stream unbuffered (SSE).
@@ -93,6 +97,17 @@ def _check_sqlite(bind: Engine | Connection) -> None:
         raise RuntimeError("the SQLite database failed its integrity check")
 
 
+def _check_keys(bind: Engine | Connection, keys: Keyring) -> None:
+    """Refuse to serve words the keys cannot open: fail closed, at once."""
+    with new_session(bind) as session:
+        problems = unreadable(session.connection(), SQLModel.metadata, keys)
+    if problems:
+        raise KeyProblem(
+            f"the encryption keys cannot open what is stored in {', '.join(problems)}:"
+            " set MUTUAL_ENCRYPTION_KEYS to the keys it was written with"
+        )
+
+
 def create_app(
     settings: Settings | None = None, *, engine: Engine | Connection | None = None
 ) -> FastAPI:
@@ -106,9 +121,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = engine if engine is not None else make_engine(settings.database_url)
-        if db.dialect.name == "sqlite":
-            _check_sqlite(db)
         app.state.engine = db
+        tidy: asyncio.Task[None] | None = None
         if own_engine and db.dialect.name == "postgresql" and isinstance(db, Engine):
             # several processes may serve this database: signals go through it
             app.state.broker = PostgresBroker(
@@ -119,8 +133,16 @@ def create_app(
             )
         await app.state.broker.start()
         try:
+            if db.dialect.name == "sqlite":
+                _check_sqlite(db)
+            _check_keys(db, app.state.keys)
+            # one connection handed in (the tests) is not shared with a task
+            if isinstance(db, Engine):
+                tidy = asyncio.create_task(keep_tidy(db, settings))
             yield
         finally:
+            if tidy is not None:
+                tidy.cancel()
             await app.state.broker.stop()
             pdf = getattr(app.state, "pdf", None)
             if pdf is not None:
@@ -138,6 +160,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.secret = settings.resolved_secret()
+    app.state.keys = use_keys(settings)
     app.state.hasher = Hasher(settings)
     app.state.broker = Broker()
     if engine is not None:

@@ -7,6 +7,9 @@ The database holds the rules it can hold on its own (DESIGN.md, "Invariants"):
 a yes points at a revision that exists, an entry's section and owner fit each
 other, a plan has one live invitation and an entry one open flag, and a
 revision, once written, is never changed.
+
+Every column that holds a person's words is Sealed: stored encrypted, read back
+as text (backend/crypto.py). Such a column cannot be compared or sorted in SQL.
 """
 
 import uuid
@@ -16,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from backend.crypto import Sealed, SealedJSON
 from backend.db import utc_now
 from backend.entries.sections import PERSONAL, SECTIONS
 
@@ -98,7 +102,8 @@ class SavedForm(SQLModel, table=True):
     token_hash: str = Field(primary_key=True, max_length=64)
     account_id: uuid.UUID = _fk("account.id")
     path: str = Field(max_length=500)
-    fields: str  # JSON of the posted fields, without any password or CSRF token
+    # JSON of the posted fields, without any password or CSRF token
+    fields: str = Field(sa_type=Sealed)
     created_at: datetime = Field(default_factory=utc_now)
 
 
@@ -130,7 +135,7 @@ class LiveStream(SQLModel, table=True):
 
 class Plan(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
-    title: str = Field(max_length=120)
+    title: str = Field(sa_type=Sealed)  # at most 120 characters
     created_at: datetime = Field(default_factory=utc_now)
     revisit_by: date | None = None
     revisit_set_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
@@ -203,7 +208,7 @@ class Entry(SQLModel, table=True):
     owner_id: uuid.UUID | None = _fk("account.id", nullable=True)
     created_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
     created_at: datetime = Field(default_factory=utc_now)
-    text: str
+    text: str = Field(sa_type=Sealed)
     version: int = 1
     updated_at: datetime = Field(default_factory=utc_now)
     updated_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
@@ -212,7 +217,8 @@ class Entry(SQLModel, table=True):
     )
     deleted_at: datetime | None = None
     deleted_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
-    removed_note: str | None = None  # why it was taken out, if they said
+    # why it was taken out, if they said
+    removed_note: str | None = Field(default=None, sa_type=Sealed)
 
 
 class Revision(SQLModel, table=True):
@@ -226,7 +232,7 @@ class Revision(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     entry_id: uuid.UUID = _fk("entry.id")
     version: int
-    text: str
+    text: str = Field(sa_type=Sealed)
     author_id: uuid.UUID | None = _fk("account.id", nullable=True)
     created_at: datetime = Field(default_factory=utc_now)
     debrief_id: uuid.UUID | None = _fk("debrief.id", nullable=True, cascade=False)
@@ -235,7 +241,8 @@ class Revision(SQLModel, table=True):
         max_length=10,
         sa_column_kwargs={"server_default": WORDING},
     )
-    note: str | None = None  # why, for a request to take the entry out
+    # why, for a request to take the entry out
+    note: str | None = Field(default=None, sa_type=Sealed)
 
 
 # The words and authorship of a revision never change. The one change allowed
@@ -323,7 +330,7 @@ class Consent(SQLModel, table=True):
     version: int
     given_at: datetime = Field(default_factory=utc_now)
     withdrawn_at: datetime | None = None
-    withdraw_note: str | None = None
+    withdraw_note: str | None = Field(default=None, sa_type=Sealed)
 
 
 class EntryLink(SQLModel, table=True):
@@ -350,7 +357,7 @@ class Flag(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     entry_id: uuid.UUID = _fk("entry.id")
     raised_by: uuid.UUID | None = _fk("account.id", nullable=True)
-    note: str | None = None
+    note: str | None = Field(default=None, sa_type=Sealed)
     created_at: datetime = Field(default_factory=utc_now)
     cleared_at: datetime | None = None
     cleared_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
@@ -373,7 +380,7 @@ class PlanVersion(SQLModel, table=True):
     # changes of one sitting gather into one version until it is sealed
     updated_at: datetime = Field(default_factory=utc_now)
     sealed_at: datetime | None = None
-    snapshot: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    snapshot: dict[str, Any] = Field(sa_column=sa.Column(SealedJSON, nullable=False))
     summary: str = ""
 
 
@@ -382,7 +389,7 @@ class Debrief(SQLModel, table=True):
     plan_id: uuid.UUID = _fk("plan.id")
     started_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
     happened_on: date
-    title: str | None = Field(default=None, max_length=120)
+    title: str | None = Field(default=None, sa_type=Sealed)  # at most 120
     created_at: datetime = Field(default_factory=utc_now)
 
 
@@ -394,10 +401,10 @@ class DebriefAnswer(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     debrief_id: uuid.UUID = _fk("debrief.id")
     account_id: uuid.UUID = _fk("account.id")
-    what_happened: str = ""
-    how_it_felt: str = ""
-    what_would_help: str = ""
-    what_to_change: str = ""
+    what_happened: str = Field(default="", sa_type=Sealed)
+    how_it_felt: str = Field(default="", sa_type=Sealed)
+    what_would_help: str = Field(default="", sa_type=Sealed)
+    what_to_change: str = Field(default="", sa_type=Sealed)
     updated_at: datetime = Field(default_factory=utc_now)
     shared_at: datetime | None = None
 
@@ -411,9 +418,9 @@ class Note(SQLModel, table=True):
     reply_to_id: uuid.UUID | None = _fk("note.id", nullable=True)
     entry_id: uuid.UUID | None = _fk("entry.id", nullable=True, cascade=False)
     debrief_id: uuid.UUID | None = _fk("debrief.id", nullable=True, cascade=False)
-    what_i_see: str = ""
-    what_i_feel: str = ""
-    what_i_need: str = ""
-    body: str = ""
+    what_i_see: str = Field(default="", sa_type=Sealed)
+    what_i_feel: str = Field(default="", sa_type=Sealed)
+    what_i_need: str = Field(default="", sa_type=Sealed)
+    body: str = Field(default="", sa_type=Sealed)
     created_at: datetime = Field(default_factory=utc_now)
     sent_at: datetime | None = None

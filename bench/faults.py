@@ -35,9 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url, select, text
 
 from backend.config import ROOT
+from backend.models import Entry
 from bench.server import CSRF, HOST, SECRET, database, free_port
 
 PASSWORD = "a calm and quiet harbour"  # noqa: S105  (a throwaway account)
@@ -258,7 +259,8 @@ def _stored_texts(url: str) -> Stored:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            texts = set(conn.execute(text("SELECT text FROM entry")).scalars())
+            # through the model, so the stored words are decrypted
+            texts = set(conn.execute(select(Entry.text)).scalars())
             orphans = conn.execute(
                 text(
                     "SELECT count(*) FROM entry WHERE NOT EXISTS "

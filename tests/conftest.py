@@ -40,10 +40,13 @@ from tests.helpers import Client
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_URL = os.environ.get("MUTUAL_TEST_POSTGRES_URL")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+# a fixed Fernet key, so every process of the run reads what the others wrote
+TEST_ENCRYPTION_KEY = "bXV0dWFsLXRlc3Qta2V5LW5ldmVyLWluLXByb2R1Y3Q="
 
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("MUTUAL_SECRET_KEY", TEST_SECRET)
+    os.environ.setdefault("MUTUAL_ENCRYPTION_KEYS", TEST_ENCRYPTION_KEY)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
