@@ -96,10 +96,14 @@ def _detail(
 ) -> dict[str, Any]:
     pinned = pinned_view(session, plan, debrief, account_id)
     page = plan_page(session, plan, account_id)
+    start = gentle_start(page, step=step, show_all=show_all)
     return {
         **service.membership_view(session, plan, account_id),
         "page": page,
-        "start": gentle_start(page, step=step, show_all=show_all),
+        "start": start,
+        # a step asked for stays when the page refreshes itself; the first step
+        # of an empty plan gives way to the whole plan once something is in it
+        "walking": bool(start and start.step.key == step),
         "show_all": show_all,
         "revisit": revisit.revisit_of(plan, account_id, today=utc_now().date()),
         "news": since.news(session, plan, account_id),

@@ -235,3 +235,14 @@ def test_a_plan_with_something_in_it_opens_whole(partners, who):
     assert len(sections_shown(page)) == len(SECTIONS)
     assert page.select_one("#gentle-start") is None
     assert not page.select_one(".section-prompt").has_attr("open")
+
+
+def test_a_step_asked_for_stays_when_the_page_refreshes_itself(partners):
+    p = partners.path
+    live = soup(partners.sam.get(p)).select_one("#plan_page")
+    # the first step of an empty plan: once something is in it, the whole plan
+    assert live["hx-get"] == p
+    live = soup(partners.sam.get(f"{p}?step=power")).select_one("#plan_page")
+    assert live["hx-get"] == f"{p}?step=power"
+    live = soup(partners.sam.get(f"{p}?all=1")).select_one("#plan_page")
+    assert live["hx-get"] == f"{p}?all=1"
