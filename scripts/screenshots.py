@@ -178,7 +178,8 @@ def open_first_visit(page: Page) -> None:
 def paired_hot_button(page: Page, out: Path, size: str) -> Path:
     """A hot button on the plan page with what we'll do when it happens."""
     open_plan(page)
-    card = page.get_by_role("article").filter(has_text="Being told to calm down.")
+    hot_buttons = page.locator("#section-hot_buttons")
+    card = hot_buttons.get_by_role("article").filter(has_text="Being told to calm")
     card.get_by_text("Propose what we'll do").click()
     path = out / f"paired-hot-button-{size}.png"
     card.screenshot(path=path, animations="disabled")
