@@ -35,7 +35,14 @@ SHARED = (
     ("signals", 'Texting just the word "lighthouse".'),
     ("feel_safe", "Saying when we need space, and when we'll be back."),
     ("differently", "Not leaving a fight hanging overnight without a word."),
+    (
+        "power",
+        "When I'm scared for you I start deciding for you. If you say "
+        '"you\'re taking over", I stop and ask.',
+    ),
 )
+# Sam's answer to Alex's first hot button: what we'll do when it happens
+CALM_DOWN = "If I hear myself telling you to calm down, I stop and ask what you need."
 
 
 def seed_demo(settings: Settings) -> str:
@@ -91,7 +98,10 @@ def _seed(session: Session, hasher: Hasher, settings: Settings) -> None:
     entries.link_response(
         session, plan, str(shared[0].id), target_id=str(theirs[1].id), account_id=sam.id
     )
-    for entry in (*mine[:2], shared[0], shared[1]):
+    paired = entries.add_response(
+        session, plan, str(theirs[0].id), author_id=sam.id, text=CALM_DOWN
+    )
+    for entry in (*mine[:2], shared[0], shared[1], shared[4], paired):
         _agree(session, plan, entry, alex if entry.created_by == sam.id else sam)
     for entry in (*theirs[:2], shared[2]):
         _agree(session, plan, entry, sam if entry.created_by == alex.id else alex)

@@ -35,9 +35,10 @@ def _in(keys: tuple[str, ...]) -> str:
     return ", ".join(f"'{key}'" for key in keys)
 
 
-# "power" (power between us) is about to join the shared sections; allowing it
-# now means adding it takes no migration. A section beyond these needs one.
-SECTION_KEYS = tuple(dict.fromkeys([*(s.key for s in SECTIONS), "power"]))
+# "power" came last to the CHECK that names every section (migration a228d9358282),
+# so it stays last here and the constraint reads as it was written. A new
+# section needs a migration.
+SECTION_KEYS = tuple(sorted((s.key for s in SECTIONS), key=lambda k: k == "power"))
 PERSONAL_KEYS = tuple(s.key for s in PERSONAL)
 
 
@@ -403,6 +404,7 @@ class DebriefAnswer(SQLModel, table=True):
     account_id: uuid.UUID = _fk("account.id")
     what_happened: str = Field(default="", sa_type=Sealed)
     how_it_felt: str = Field(default="", sa_type=Sealed)
+    what_safety_means: str = Field(default="", sa_type=Sealed)
     what_would_help: str = Field(default="", sa_type=Sealed)
     what_to_change: str = Field(default="", sa_type=Sealed)
     updated_at: datetime = Field(default_factory=utc_now)

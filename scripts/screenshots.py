@@ -7,9 +7,10 @@ in as Sam in the system's Chromium, and saves
     docs/screenshots/<page>-phone.png     390 x 844
     docs/screenshots/<page>-desktop.png   1280 x 800
 
-for the home page, sign-in, my plans, the plan, the agreed plan and the
-versions page (whole pages, not just the first screen), plus pdf-page1.png, the
-agreed plan's PDF, first page, as pdftoppm renders it.
+for the home page, sign-in, a first visit to a new plan, my plans, the plan,
+the agreed plan and the versions page (whole pages, not just the first screen),
+a hot button paired with what we'll do when it happens (its card), plus
+pdf-page1.png, the agreed plan's PDF, first page, as pdftoppm renders it.
 
 Screenshots depend on the machine's fonts and Chromium build: they are for
 people to look at, not for comparing pixels.
@@ -162,10 +163,34 @@ def open_versions(page: Page) -> None:
         ).to_be_visible()
 
 
+def open_first_visit(page: Page) -> None:
+    """Someone new starts a plan: it opens one part at a time."""
+    page.goto("/signup")
+    page.get_by_label("Your name").fill("Robin")
+    page.get_by_label("Email").fill(f"robin.{secrets.token_hex(4)}@example.org")
+    page.get_by_label("Password").fill(secrets.token_urlsafe(16))
+    page.get_by_role("button", name="Make my account").click()
+    page.get_by_label("A name for the plan").fill("Robin and Kai")
+    page.get_by_role("button", name="Start the plan").click()
+    expect(page.get_by_role("heading", name="One part at a time")).to_be_visible()
+
+
+def paired_hot_button(page: Page, out: Path, size: str) -> Path:
+    """A hot button on the plan page with what we'll do when it happens."""
+    open_plan(page)
+    hot_buttons = page.locator("#section-hot_buttons")
+    card = hot_buttons.get_by_role("article").filter(has_text="Being told to calm")
+    card.get_by_text("Propose what we'll do").click()
+    path = out / f"paired-hot-button-{size}.png"
+    card.screenshot(path=path, animations="disabled")
+    return path
+
+
 # (file name, signed in?, how to get there)
 PAGES: list[tuple[str, bool, Callable[[Page], None]]] = [
     ("home", False, lambda page: page.goto("/")),
     ("sign-in", False, lambda page: page.goto("/login")),
+    ("first-visit", False, open_first_visit),
     ("my-plans", True, lambda page: page.goto("/")),
     ("plan", True, open_plan),
     ("agreed", True, open_agreed),
@@ -205,6 +230,9 @@ def shoot(browser, base_url: str, who: dict, out: Path, scheme: str) -> list[Pat
                     page.evaluate("window.scrollTo(0, 0)")
                     page.screenshot(path=top, animations="disabled")
                     saved.append(top)
+            if signed_in:
+                saved.append(paired_hot_button(page, out, size))
+                say(f"  {shown(saved[-1])}")
             context.close()
     return saved
 

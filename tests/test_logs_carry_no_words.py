@@ -146,6 +146,7 @@ def test_nothing_a_person_writes_is_logged(logged_server, capfd):
     answers = {
         "what_happened": word(),
         "how_it_felt": word(),
+        "what_safety_means": word(),
         "what_would_help": word(),
         "what_to_change": word(),
     }

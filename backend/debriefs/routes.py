@@ -136,6 +136,7 @@ def answer(
     debrief_id: str,
     what_happened: Annotated[str, Form()] = "",
     how_it_felt: Annotated[str, Form()] = "",
+    what_safety_means: Annotated[str, Form()] = "",
     what_would_help: Annotated[str, Form()] = "",
     what_to_change: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "save",
@@ -143,6 +144,7 @@ def answer(
     form = {
         "what_happened": what_happened,
         "how_it_felt": how_it_felt,
+        "what_safety_means": what_safety_means,
         "what_would_help": what_would_help,
         "what_to_change": what_to_change,
     }

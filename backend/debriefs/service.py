@@ -1,6 +1,6 @@
 """Talking it through after a hard moment: a debrief and each partner's answers.
 
-Each partner answers the same four prompts on their own. Answers stay their
+Each partner answers the same prompts on their own. Answers stay their
 writer's alone until they share them (invariant 8): every function here that
 reads answers for a viewer returns the viewer's own, and only the shared ones of
 their partner. Shared answers can still be changed; the partner sees the change.
@@ -41,9 +41,16 @@ PROMPTS: tuple[Prompt, ...] = (
         "What it was like in the moment, and how it has been for you since.",
     ),
     Prompt(
+        "what_safety_means",
+        "What safety and shared responsibility mean for us now",
+        "After this, what does being safe with each other mean to you, and what "
+        "part does each of us take? Not a promise to be fine: what is real.",
+    ),
+    Prompt(
         "what_would_help",
-        "What would help me trust again",
-        "Something small and real is enough.",
+        "What will help us regain trust",
+        "Something small and real is enough: something you could do, something "
+        "your partner could.",
     ),
     Prompt(
         "what_to_change",
@@ -245,7 +252,7 @@ def save_answers(
         if len(text) > ANSWER_MAX
     }
     if share and not any(texts.values()):
-        errors["form"] = "Write something in at least one of the four before sharing."
+        errors["form"] = "Write something in at least one of them before sharing."
     if errors:
         raise FormError(errors)
     answer = session.exec(

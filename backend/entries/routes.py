@@ -29,8 +29,10 @@ def add_entry(
     text: Annotated[str, Form()] = "",
     draft: Annotated[str, Form()] = "",
     debrief_id: Annotated[str, Form()] = "",
+    step: Annotated[str, Form()] = "",
 ) -> Response:
     spec = BY_KEY.get(section)
+    step = step if step in BY_KEY else ""  # walking the plan one part at a time
     form = {"section": section, "text": text, "draft": bool(draft)}
     pinned = pinned_id(session, plan, debrief_id)
     pinned_text = str(pinned or "")
@@ -56,12 +58,15 @@ def add_entry(
                 "form": form,
                 "errors": error.errors,
                 "pinned_id": pinned_text,
+                "step": step,
             },
             block="add_form",
             status=422,
         )
     if not is_fragment(request):
         target = plan_path(request, plan, pinned_text)
+        if step:
+            target += f"{'&' if '?' in target else '?'}step={step}"
         return redirect(request, f"{target}#entry-{entry.id}")
     page = plan_page(session, plan, account.id, only=[entry.id])
     return render(
@@ -74,6 +79,7 @@ def add_entry(
             "form": {},
             "added": page.cards[entry.id],
             "pinned_id": pinned_text,
+            "step": step,
         },
         blocks=["add_form", "added_card"],
     )
@@ -302,3 +308,44 @@ def unlink(
         )
     entry = service.get_entry(session, plan, entry_id, account.id)
     return card(request, session, plan, account.id, entry.id)
+
+
+@router.post(ENTRY + "/responses", name="entries.respond")
+def respond(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    entry_id: str,
+    response_text: Annotated[str, Form()] = "",
+    debrief_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Propose what we'll do when this happens: a new response that answers it."""
+    pinned = pinned_id(session, plan, debrief_id)
+    pinned_text = str(pinned or "")
+    try:
+        service.add_response(
+            session,
+            plan,
+            entry_id,
+            author_id=account.id,
+            text=response_text,
+            debrief_id=pinned,
+        )
+    except FormError as error:
+        session.rollback()
+        entry = service.get_entry(session, plan, entry_id, account.id)
+        errors = {"respond": next(iter(error.errors.values()))}
+        return card(
+            request,
+            session,
+            plan,
+            account.id,
+            entry.id,
+            status=422,
+            errors=errors,
+            respond_text=response_text,
+            pinned_id=pinned_text,
+        )
+    entry = service.get_entry(session, plan, entry_id, account.id)
+    return card(request, session, plan, account.id, entry.id, pinned_id=pinned_text)

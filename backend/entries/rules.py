@@ -14,6 +14,7 @@ from typing import Literal
 from sqlalchemy import ColumnElement, and_, false, or_
 from sqlmodel import col
 
+from backend.entries.sections import RESPONSES
 from backend.models import Entry
 
 YesWord = Literal["agree", "heard"]
@@ -46,6 +47,16 @@ def in_plan(entry: Entry) -> bool:
 
 def in_plan_clause() -> ColumnElement[bool]:
     return and_(col(Entry.is_draft).is_(False), col(Entry.deleted_at).is_(None))
+
+
+def may_answer(response_section: str, target: Entry) -> bool:
+    """A response answers a partner's own entry that is in the plan: one a
+    response is for ("what we'll do when this happens"), never a private draft."""
+    return (
+        response_section == RESPONSES
+        and target.owner_id is not None
+        and in_plan(target)
+    )
 
 
 def no_entries_clause() -> ColumnElement[bool]:

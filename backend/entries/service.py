@@ -100,6 +100,29 @@ def add_entry(
     debrief_id: uuid.UUID | None = None,
 ) -> Entry:
     """A new entry: personal sections belong to their writer; drafts are personal."""
+    entry = _new_entry(
+        session,
+        plan,
+        author_id=author_id,
+        section=section,
+        text=text,
+        draft=draft,
+        debrief_id=debrief_id,
+    )
+    session.commit()
+    return entry
+
+
+def _new_entry(
+    session: Session,
+    plan: Plan,
+    *,
+    author_id: uuid.UUID,
+    section: str,
+    text: str,
+    draft: bool,
+    debrief_id: uuid.UUID | None,
+) -> Entry:
     spec = BY_KEY.get(section)
     if spec is None:
         raise NotFound
@@ -118,6 +141,45 @@ def add_entry(
     _signal(session, entry, appeared=True)
     _save_wording(session, plan, entry, author_id=author_id, debrief_id=debrief_id)
     return entry
+
+
+def add_response(
+    session: Session,
+    plan: Plan,
+    target_id: str,
+    *,
+    author_id: uuid.UUID,
+    text: str,
+    debrief_id: uuid.UUID | None = None,
+) -> Entry:
+    """A new shared response that answers a hot button or reaction, in one step.
+
+    The response and the link to what it answers are written together or not at
+    all; like any shared entry, the response waits for both partners' yes.
+    """
+    target = get_entry(session, plan, target_id, author_id)
+    if not rules.may_answer(RESPONSES, target):
+        raise FormError({"respond": "A response can answer an entry in the plan."})
+    response = _new_entry(
+        session,
+        plan,
+        author_id=author_id,
+        section=RESPONSES,
+        text=text,
+        draft=False,
+        debrief_id=debrief_id,
+    )
+    session.add(
+        EntryLink(
+            plan_id=plan.id,
+            response_id=response.id,
+            target_id=target.id,
+            created_by=author_id,
+        )
+    )
+    _signal(session, target)
+    session.commit()
+    return response
 
 
 def edit_entry(
@@ -151,6 +213,7 @@ def edit_entry(
     session.add(entry)
     _signal(session, entry)
     _save_wording(session, plan, entry, author_id=author_id, debrief_id=debrief_id)
+    session.commit()
     return entry
 
 
@@ -186,7 +249,6 @@ def _save_wording(
     session.flush()
     record_consent(session, entry, author_id)
     refresh_plan_version(session, plan)
-    session.commit()
 
 
 def remove_entry(
@@ -224,6 +286,7 @@ def remove_entry(
             kind=REMOVAL,
             note=why,
         )
+        session.commit()
         return entry
     entry.deleted_at = utc_now()
     entry.deleted_by = account_id
@@ -298,7 +361,7 @@ def link_response(
     """Say that a response answers a personal entry (a hot button, a reaction)."""
     response = get_entry(session, plan, response_id, account_id)
     target = get_entry(session, plan, target_id, account_id)
-    if response.section != RESPONSES or target.owner_id is None or target.is_draft:
+    if not rules.may_answer(response.section, target):
         raise FormError({"target": "A response can answer a partner's own entry."})
     existing = session.exec(
         select(EntryLink).where(

@@ -4,7 +4,7 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Query
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -18,6 +18,7 @@ from backend.errors import FormError
 from backend.models import Plan
 from backend.plans import revisit, service, since, timeline
 from backend.plans.page import plan_page
+from backend.plans.start import gentle_start
 from backend.web import (
     client_address,
     is_fragment,
@@ -92,12 +93,25 @@ def create_plan(
 
 
 def _detail(
-    session: Session, plan: Plan, account_id: uuid.UUID, *, debrief: str = ""
+    session: Session,
+    plan: Plan,
+    account_id: uuid.UUID,
+    *,
+    debrief: str = "",
+    step: str = "",
+    show_all: bool = False,
 ) -> dict[str, Any]:
     pinned = pinned_view(session, plan, debrief, account_id)
+    page = plan_page(session, plan, account_id)
+    start = gentle_start(page, step=step, show_all=show_all)
     return {
         **service.membership_view(session, plan, account_id),
-        "page": plan_page(session, plan, account_id),
+        "page": page,
+        "start": start,
+        # a step asked for stays when the page refreshes itself; the first step
+        # of an empty plan gives way to the whole plan once something is in it
+        "walking": bool(start and start.step.key == step),
+        "show_all": show_all,
         "revisit": revisit.revisit_of(plan, account_id, today=utc_now().date()),
         "news": since.news(session, plan, account_id),
         "pinned": pinned,
@@ -113,9 +127,13 @@ def plan_detail(
     account: CurrentAccount,
     session: SessionDep,
     debrief: str = "",
+    step: str = "",
+    show_all: Annotated[str, Query(alias="all")] = "",
 ) -> HTMLResponse:
     since.record_visit(session, request.app.state.engine, plan.id, account.id)
-    context = _detail(session, plan, account.id, debrief=debrief)
+    context = _detail(
+        session, plan, account.id, debrief=debrief, step=step, show_all=bool(show_all)
+    )
     return render(request, "plans/detail.html", context)
 
 

@@ -52,7 +52,9 @@ def together(
     plan_path = start_plan(a.page, title)
     link = make_invitation_link(a.page)
     b = join(new_context, second, link, **context_args)
-    a.page.goto(plan_path)
+    # the whole plan at once, not the gentle start of an empty plan
+    for person in (a, b):
+        person.page.goto(f"{plan_path}?all=1")
     for person in (a, b):
         expect(person.page.get_by_text(f"{person.name} and ")).to_be_visible()
         wait_for_sse_open(person.page)

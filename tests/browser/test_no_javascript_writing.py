@@ -37,7 +37,7 @@ def test_sign_in_add_edit_and_agree_without_javascript(new_context, base_url) ->
     link = make_invitation_link(jo.page)
     robin_then = join(new_context, "Robin", link)  # Robin joined on another day
     robin_then.context.close()
-    jo.page.goto(plan_path)
+    jo.page.goto(f"{plan_path}?all=1")  # the whole plan, not one part at a time
     wait_for_sse_open(jo.page)
     add_entry(jo.page, EDGE, JOS_RESPONSE)
 

@@ -14,7 +14,7 @@ def test_demo_seeds_a_realistic_plan_once(settings, engine, session, app):
     assert "sam.demo@example.org" in message
     seed_demo(settings)  # a second run changes nothing
     assert len(session.exec(select(Account)).all()) == 2
-    assert len(session.exec(select(Entry)).all()) == 11
+    assert len(session.exec(select(Entry)).all()) == 13
     assert session.exec(select(PlanVersion)).all()
     session.rollback()  # end the read, so the app may write
     sam = Client(app)

@@ -391,3 +391,81 @@ def test_erasure_blanks_the_titles_of_talks_i_started(session, pair):
     session.refresh(theirs)
     assert mine.title is None
     assert theirs.title == "SAM-TITLE"
+
+
+def _links(session, plan):
+    from backend.models import EntryLink
+
+    return {
+        (link.response_id, link.target_id)
+        for link in session.exec(select(EntryLink).where(EntryLink.plan_id == plan.id))
+    }
+
+
+def test_a_response_to_a_hot_button_is_written_and_paired_in_one_step(session, pair):
+    sam, alex, plan = pair
+    button = service.add_entry(
+        session, plan, author_id=sam.id, section="hot_buttons", text="Calm down."
+    )
+    response = service.add_response(
+        session, plan, str(button.id), author_id=alex.id, text="I ask, not tell."
+    )
+    assert response.section == "edge_responses"
+    assert response.owner_id is None
+    assert _links(session, plan) == {(response.id, button.id)}
+    # a shared entry like any other: Alex's wording, waiting for Sam's yes
+    assert str(response.id) not in _agreed_ids(session, plan)
+    consent.agree(session, plan, response, account_id=sam.id, version=1)
+    assert str(response.id) in _agreed_ids(session, plan)
+    page = plan_page(session, plan, sam.id)
+    assert [r.id for r in page.cards[button.id].answered_by] == [response.id]
+
+
+def test_an_empty_response_leaves_nothing_behind(session, pair):
+    sam, alex, plan = pair
+    button = service.add_entry(
+        session, plan, author_id=sam.id, section="reactions", text="I go quiet."
+    )
+    with pytest.raises(FormError):
+        service.add_response(session, plan, str(button.id), author_id=alex.id, text=" ")
+    session.rollback()
+    assert _links(session, plan) == set()
+    assert [
+        c.entry.section for c in plan_page(session, plan, sam.id).cards.values()
+    ] == ["reactions"]
+
+
+def test_a_private_draft_cannot_be_answered(session, pair):
+    sam, alex, plan = pair
+    draft = service.add_entry(
+        session, plan, author_id=sam.id, section="hot_buttons", text="x", draft=True
+    )
+    with pytest.raises(NotFound):  # Alex cannot even see it (invariant 8)
+        service.add_response(session, plan, str(draft.id), author_id=alex.id, text="y")
+    with pytest.raises(FormError):
+        service.add_response(session, plan, str(draft.id), author_id=sam.id, text="y")
+    session.rollback()
+    assert _links(session, plan) == set()
+
+
+def test_power_between_us_is_a_shared_section_that_prints(session, pair):
+    from backend.export.pdf import build_view
+
+    sam, alex, plan = pair
+    entry = service.add_entry(
+        session, plan, author_id=sam.id, section="power", text="I earn more."
+    )
+    assert entry.owner_id is None
+    assert str(entry.id) not in _agreed_ids(session, plan)
+    consent.agree(session, plan, entry, account_id=alex.id, version=1)
+    # as the PDF route hands it over: the snapshot of a numbered version
+    snapshot = {
+        **agreed.agreed_snapshot(session, plan),
+        "created_at": "2026-11-30T08:00:00+00:00",
+        "version": 1,
+    }
+    view = build_view(snapshot, draft=False)
+    power = [s for s in view.shared if s.key == "power"]
+    assert [(s.heading, [e.text for e in s.entries]) for s in power] == [
+        ("Power between us", ["I earn more."])
+    ]

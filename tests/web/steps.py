@@ -47,3 +47,10 @@ def record_signals(app, monkeypatch) -> list:
 
     monkeypatch.setattr(broker, "publish", publish)
     return sent
+
+
+def respond(client, path, eid, text, *, htmx=True):
+    """Propose what we'll do when the entry `eid` (a hot button, a reaction) happens."""
+    return client.post_form(
+        f"{path}/entries/{eid}/responses", {"response_text": text}, htmx=htmx
+    )

@@ -10,7 +10,13 @@ from tests.helpers import soup
 from tests.routes import all_routes, fill
 from tests.web.steps import add, answer, entry_id, record_signals, start_talk, talk_path
 
-ANSWERS = ("what_happened", "how_it_felt", "what_would_help", "what_to_change")
+ANSWERS = (
+    "what_happened",
+    "how_it_felt",
+    "what_safety_means",
+    "what_would_help",
+    "what_to_change",
+)
 
 
 @pytest.fixture
@@ -38,7 +44,8 @@ def test_start_a_talk_with_today_as_the_default(partners):
     assert prompts == [
         "What happened, as I saw it",
         "How it felt for me, then and since",
-        "What would help me trust again",
+        "What safety and shared responsibility mean for us now",
+        "What will help us regain trust",
         "What I'd like us to change in our plan",
     ]
 
@@ -107,7 +114,7 @@ def test_sharing_nothing_is_refused_and_text_is_kept(partners):
     talk = talk_path(partners.sam, partners.path)
     response = answer(partners.sam, talk, "share", what_happened="   ")
     assert response.status_code == 422
-    assert "at least one of the four" in response.text
+    assert "at least one of them before sharing" in response.text
     long = answer(partners.sam, talk, how_it_felt="word " * 1000)
     assert long.status_code == 422
     kept = soup(long).find("textarea", {"name": "how_it_felt"}).text

@@ -7,11 +7,13 @@ from tests.web.steps import add, entry_id
 
 
 def test_plan_page_has_every_section_with_prompts(partners):
-    page = soup(partners.sam.get(partners.path))
+    page = soup(partners.sam.get(f"{partners.path}?all=1"))
     headings = [h.text for h in page.select("section.section h2")]
     assert "What tends to come up" in headings
     assert "What we'll do if one of us gets to the edge" in headings
-    assert len(page.select("details.section-prompt")) == 8
+    assert "Power between us" in headings
+    assert len(page.select("details.section-prompt")) == 9
+    assert len(page.select(".section-prompt .why-we-ask")) == 9
     personal = page.select_one("#section-hot_buttons")
     columns = [h.get_text(" ", strip=True) for h in personal.select(".column-heading")]
     assert columns == ["Sam (you)", "Alex"]

@@ -109,7 +109,8 @@ def open_stream(live_url, partners, who):
 
 def lists_of(client, path, section):
     """The ids of one personal section's lists on this viewer's page: mine first."""
-    return [el["id"] for el in soup(client.get(path)).select(f"[id^=list-{section}-]")]
+    page = soup(client.get(f"{path}?all=1"))
+    return [el["id"] for el in page.select(f"[id^=list-{section}-]")]
 
 
 def test_an_added_entry_reaches_the_partner_as_signals_without_words(
