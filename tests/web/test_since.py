@@ -80,7 +80,7 @@ def test_only_the_partners_doings_count(partners, session):
         "New in the plan": 1,
         "New wordings": 1,
         "Agreed, read or taken back": 1,
-        "Notes": 1,
+        "Reflective feedback": 1,
         "Talking it through": 2,
     }
     page = partners.sam.get(f"{p}/since")
@@ -104,7 +104,10 @@ def test_the_plan_page_and_my_plans_lead_to_it(partners, session):
     line = plan.select_one(".news-line a")
     assert line.text == "2 new from Alex since you last looked"
     assert line["href"] == f"{partners.path}/since"
-    assert counts(partners.sam, partners.path) == {"New in the plan": 1, "Notes": 1}
+    assert counts(partners.sam, partners.path) == {
+        "New in the plan": 1,
+        "Reflective feedback": 1,
+    }
 
 
 def test_after_a_new_look_old_news_is_gone(partners, session):
