@@ -16,7 +16,7 @@ from backend.debriefs.service import PROMPTS, pinned_view
 from backend.deps import CurrentAccount, MemberPlan, SessionDep, SettingsDep, VisitorDep
 from backend.errors import FormError
 from backend.models import Plan
-from backend.plans import revisit, service, since, timeline
+from backend.plans import presence, revisit, service, since, timeline
 from backend.plans.page import plan_page
 from backend.web import client_address, is_fragment, path_for, redirect, render
 
@@ -93,6 +93,7 @@ def _detail(
         "page": plan_page(session, plan, account_id),
         "revisit": revisit.revisit_of(plan, account_id, today=utc_now().date()),
         "news": since.news(session, plan, account_id),
+        "shows_presence": presence.shows_presence(session, plan.id, account_id),
         "pinned": pinned,
         "pinned_id": str(pinned.debrief.id) if pinned else "",
         "prompts": PROMPTS,
@@ -207,6 +208,23 @@ def leave(
     service.leave_plan(session, plan, account_id=account.id)
     request.app.state.broker.end_member(plan.id, account.id)
     return redirect(request, "/?left=1")
+
+
+@router.post("/plans/{plan_id}/presence", name="plans.presence_choice")
+def choose_presence(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    show: Annotated[str, Form()] = "",
+) -> Response:
+    """Turn "here now" on or off for oneself, in this plan only."""
+    presence.choose_presence(session, plan, account_id=account.id, show=bool(show))
+    if not is_fragment(request):
+        target = path_for(request, "plans.detail", plan_id=plan.id)
+        return redirect(request, f"{target}#presence_choice")
+    context = _detail(session, plan, account.id)
+    return render(request, "plans/detail.html", context, block="presence_choice")
 
 
 def _revisit_panel(
