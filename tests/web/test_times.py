@@ -72,12 +72,12 @@ def test_each_partner_sees_their_own_clock(partners, session):
 def test_exact_time_at_hand_is_on_the_readers_clock(partners):
     partners.sam.cookies.set("tz", "Asia/Kolkata")
     eid = entry_id(add(partners.sam, partners.path, "signals", "lighthouse"))
-    card = soup(
+    history = soup(
         partners.sam.get(
-            f"{partners.path}/entries/{eid}", headers={"HX-Request": "true"}
+            f"{partners.path}/entries/{eid}/history", headers={"HX-Request": "true"}
         )
     )
-    moment = card.select_one(".byline time")
+    moment = history.select_one(".revisions .byline time")
     written = datetime.fromisoformat(moment["datetime"])
     in_india = written.astimezone(ZoneInfo("Asia/Kolkata"))  # 5:30 ahead of UTC
     assert in_india.strftime("%H:%M") in moment["title"]
