@@ -93,6 +93,7 @@ def _detail(
         "page": plan_page(session, plan, account_id),
         "revisit": revisit.revisit_of(plan, account_id, today=utc_now().date()),
         "news": since.news(session, plan, account_id),
+        "opened": utc_now().isoformat(),
         "shows_presence": presence.shows_presence(session, plan.id, account_id),
         "pinned": pinned,
         "pinned_id": str(pinned.debrief.id) if pinned else "",
@@ -304,6 +305,22 @@ def since_last_look(
 ) -> HTMLResponse:
     context = {"plan": plan, **since.page(session, plan, account.id)}
     return render(request, "plans/since.html", context, block="news_list")
+
+
+@router.get("/plans/{plan_id}/news", name="plans.news_line")
+def news_line(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    opened: str = "",
+) -> Response:
+    """Asked by an open plan page when something changed: it was seen there."""
+    if not is_fragment(request):
+        return redirect(request, path_for(request, "plans.since", plan_id=plan.id))
+    engine = request.app.state.engine
+    context = since.live_line(session, engine, plan, account.id, opened)
+    return render(request, "plans/detail.html", context, block="news_line")
 
 
 @router.get("/plans/{plan_id}/timeline", name="plans.timeline")

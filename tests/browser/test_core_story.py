@@ -144,7 +144,7 @@ def test_two_people_write_agree_and_print_their_plan(
     expect(signal.get_by_text(agreed_both, exact=True)).to_be_visible()
     sams_line.get_by_role("button", name="I've read this").click()
     expect(sams_line.get_by_text("✓ You've read this", exact=True)).to_be_visible()
-    expect(alex.page.get_by_text("3 agreed · 0 waiting for you")).to_be_visible()
+    expect(alex.page.get_by_text("3 agreed · nothing for you just now")).to_be_visible()
 
     # Alex reads the agreed plan and downloads it
     alex.page.get_by_role("link", name="read the agreed plan").click()

@@ -294,13 +294,15 @@ def test_the_summary_line_is_counted_by_the_server(partners):
     url = f"{partners.path}/summary"
     line = soup(partners.alex.get(url, headers={"HX-Request": "true"})).p
     assert line.get_text(" ", strip=True).startswith(
-        "0 agreed · 1 waiting for you · 0 waiting for Sam"
+        "0 agreed · 1 for you to look at, when you're ready · 0 with Sam"
     )
     partners.alex.post_form(
         f"{partners.path}/entries/{eid}/agree", {"version": "1"}, htmx=True
     )
     line = soup(partners.alex.get(url, headers={"HX-Request": "true"})).p
-    assert line.get_text(" ", strip=True).startswith("1 agreed · 0 waiting for you")
+    assert line.get_text(" ", strip=True).startswith(
+        "1 agreed · nothing for you just now"
+    )
     assert line.find("a", string="read the agreed plan")
     assert line["hx-trigger"] == "sse:entry"
 
