@@ -248,15 +248,18 @@ def _revisit_panel(
 
 
 @router.post("/plans/{plan_id}/revisit", name="plans.revisit_set")
-def set_revisit(
+def propose_revisit(
     request: Request,
     plan: MemberPlan,
     account: CurrentAccount,
     session: SessionDep,
     revisit_by: Annotated[str, Form()] = "",
 ) -> Response:
+    """Suggest a day; the partner's yes makes it the date for both."""
     try:
-        revisit.set_revisit(session, plan, account_id=account.id, revisit_by=revisit_by)
+        revisit.propose_revisit(
+            session, plan, account_id=account.id, revisit_by=revisit_by
+        )
     except FormError as error:
         return _revisit_panel(
             request,
@@ -266,6 +269,19 @@ def set_revisit(
             status=422,
             revisit_form={"revisit_by": revisit_by},
             revisit_errors=error.errors,
+        )
+    return _revisit_panel(request, session, plan, account.id, revisit_said="proposed")
+
+
+@router.post("/plans/{plan_id}/revisit/confirm", name="plans.revisit_confirm")
+def confirm_revisit(
+    request: Request, plan: MemberPlan, account: CurrentAccount, session: SessionDep
+) -> Response:
+    try:
+        revisit.confirm_revisit(session, plan, account_id=account.id)
+    except FormError as error:
+        return _revisit_panel(
+            request, session, plan, account.id, status=409, revisit_errors=error.errors
         )
     return _revisit_panel(request, session, plan, account.id, revisit_said="set")
 
