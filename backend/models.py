@@ -144,6 +144,11 @@ class Plan(SQLModel, table=True):
         "account.id", nullable=True, cascade=False
     )
     revisit_requested_at: datetime | None = None
+    # a day one partner suggests; it becomes revisit_by when the other says yes
+    revisit_proposed_on: date | None = None
+    revisit_proposed_by: uuid.UUID | None = _fk(
+        "account.id", nullable=True, cascade=False
+    )
     # random, so a calendar entry for the revisit date says nothing about the plan
     calendar_uid: uuid.UUID | None = Field(default_factory=_id)
     # the creator's IANA zone (e.g. "Europe/Berlin"): the printed plan's clock
@@ -165,6 +170,13 @@ class Membership(SQLModel, table=True):
     joined_at: datetime = Field(default_factory=utc_now)
     last_visit_at: datetime | None = None
     previous_visit_at: datetime | None = None
+    # "<name> is here now" is shown to the partner only once this person chooses it
+    shows_presence: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
+    # while their page was open from seen_from to seen_to, what arrived live was seen
+    seen_from: datetime | None = None
+    seen_to: datetime | None = None
 
 
 class Invite(SQLModel, table=True):
@@ -424,5 +436,9 @@ class Note(SQLModel, table=True):
     what_i_feel: str = Field(default="", sa_type=Sealed)
     what_i_need: str = Field(default="", sa_type=Sealed)
     body: str = Field(default="", sa_type=Sealed)
+    # the closing invitation: "would you tell me how you see it?"
+    asks_back: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
     created_at: datetime = Field(default_factory=utc_now)
     sent_at: datetime | None = None

@@ -268,12 +268,16 @@ def history(
         )
         for i, rev in enumerate(revisions)
     ]
-    return render(
-        request,
-        "entries/entry.html",
-        {"plan": plan, "entry": entry, "steps": list(reversed(steps)), "page": page},
-        block="entry_history",
-    )
+    context = {
+        "plan": plan,
+        "entry": entry,
+        "steps": list(reversed(steps)),
+        "page": page,
+        # the times of each yes live here, not on the card
+        "yeses": service.yeses_by_version(session, entry, revisions),
+        "yes_word": rules.yes_kind(entry),
+    }
+    return render(request, "entries/entry.html", context, block="entry_history")
 
 
 @router.post(ENTRY + "/links", name="entries.link")

@@ -11,7 +11,12 @@ import uuid
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from backend.consent.agreed import agreed_text, newest_is_removal, standing_of
+from backend.consent.agreed import (
+    agreed_text,
+    newest_is_removal,
+    standing_of,
+    yeses_of,
+)
 from backend.consent.service import NOTE_MAX, record_consent, withdraw_proposal
 from backend.consent.versions import refresh_plan_version
 from backend.db import record_signal, utc_now
@@ -348,6 +353,22 @@ def revisions(session: Session, entry: Entry) -> list[Revision]:
             .order_by(col(Revision.version))
         ).all()
     )
+
+
+def yeses_by_version(
+    session: Session, entry: Entry, revs: list[Revision]
+) -> dict[int, list[rules.Yes]]:
+    """Per version, the yeses given to it and when, taken back or not.
+
+    Writing a wording is its writer's yes (invariant 2): that one is the
+    version's own line, not listed again.
+    """
+    authors = {rev.version: rev.author_id for rev in revs}
+    found: dict[int, list[rules.Yes]] = {}
+    for yes in yeses_of(session, [entry.id])[entry.id]:
+        if yes.account_id != authors.get(yes.version):
+            found.setdefault(yes.version, []).append(yes)
+    return found
 
 
 def link_response(

@@ -24,6 +24,7 @@ from backend.members import people_of
 from backend.models import Plan
 from backend.plans import service as plans_service
 from backend.plans.page import plan_page
+from backend.plans.presence import shows_presence
 from backend.web import is_fragment, path_for, redirect, render
 
 router = APIRouter()
@@ -47,9 +48,11 @@ def announce_presence(
 
 def _check_member(
     engine: Engine | Connection, plan_id: str, account_id: uuid.UUID
-) -> uuid.UUID:
+) -> tuple[uuid.UUID, bool]:
+    """The plan's id, and whether this person chose to be seen as here."""
     with new_session(engine) as session:
-        return plans_service.plan_for_member(session, plan_id, account_id).id
+        key = plans_service.plan_for_member(session, plan_id, account_id).id
+        return key, shows_presence(session, key, account_id)
 
 
 def signals(event: Event) -> list[dict[str, str]]:
@@ -65,7 +68,7 @@ def signals(event: Event) -> list[dict[str, str]]:
 @router.get("/plans/{plan_id}/events", name="live.events")
 async def events(request: Request, plan_id: str, account: CurrentAccount) -> Response:
     """Authorises once at connect, then holds no database session while it waits."""
-    key = await run_in_threadpool(
+    key, announced = await run_in_threadpool(
         _check_member, request.app.state.engine, plan_id, account.id
     )
     broker = broker_of(request)
@@ -97,7 +100,8 @@ async def events(request: Request, plan_id: str, account: CurrentAccount) -> Res
             )
         refused.headers["Retry-After"] = str(RETRY_STREAM_SECONDS)
         return refused
-    announce_presence(broker, key, account.id)
+    if announced:
+        announce_presence(broker, key, account.id)
 
     async def stream() -> AsyncIterator[dict[str, str]]:
         deadline = asyncio.get_running_loop().time() + lifetime
@@ -119,7 +123,8 @@ async def events(request: Request, plan_id: str, account: CurrentAccount) -> Res
                     yield signal
         finally:
             await broker.close(key, listener)
-            announce_presence(broker, key, account.id)
+            if announced:
+                announce_presence(broker, key, account.id)
 
     return EventSourceResponse(
         stream(),
@@ -135,7 +140,11 @@ def presence(
 ) -> HTMLResponse:
     people = people_of(session, plan.id)
     partner = next((p for p in people.values() if p.id != account.id), None)
-    here = partner is not None and partner.id in broker_of(request).present(plan.id)
+    here = (
+        partner is not None
+        and shows_presence(session, plan.id, partner.id)
+        and partner.id in broker_of(request).present(plan.id)
+    )
     return render(
         request,
         "plans/_presence.html",

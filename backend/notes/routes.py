@@ -1,12 +1,17 @@
-"""Notes between the two of you: write (see, feel, need), keep a draft, reply."""
+"""Reflective feedback: write (see, feel, need), keep a draft, reply.
+
+Its pages once lived under /notes; those addresses send the browser on (308,
+so a form posted to an old page still arrives).
+"""
 
 import uuid
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from backend.debriefs.service import debriefs_of
 from backend.deps import CurrentAccount, MemberPlan, SessionDep
@@ -17,8 +22,9 @@ from backend.plans.page import plan_page
 from backend.web import is_fragment, path_for, redirect, render
 
 router = APIRouter()
-NOTES = "/plans/{plan_id}/notes"
+NOTES = "/plans/{plan_id}/feedback"
 THREAD = NOTES + "/{note_id}"
+OLD = "/plans/{plan_id}/notes"
 
 
 def _about(raw: str) -> tuple[str | None, str | None]:
@@ -46,6 +52,8 @@ def _context(
         draft = service.own_draft(session, plan, account_id)
         form = {k: getattr(draft, k) if draft else "" for k in service.KEYS}
         form["draft_id"] = str(draft.id) if draft else ""
+        # a new note ends by asking back unless its writer chooses otherwise
+        form["asks_back"] = "1" if draft is None or draft.asks_back else ""
         if not about and draft and draft.entry_id:
             about = f"entry:{draft.entry_id}"
         elif not about and draft and draft.debrief_id:
@@ -56,6 +64,7 @@ def _context(
         "page": page,
         "threads": service.threads(session, plan, account_id, only=only),
         "parts": service.PARTS,
+        "asking_back": service.ASKING_BACK,
         "form": form,
         "entries": [c.entry for c in page.cards.values() if not c.entry.is_draft],
         "debriefs": debriefs_of(session, plan),
@@ -96,6 +105,7 @@ def thread(
 
 
 @router.post(NOTES, name="notes.send")
+@router.post(OLD, name="notes.old_send")  # a page opened before the move
 def send(
     request: Request,
     plan: MemberPlan,
@@ -107,13 +117,14 @@ def send(
     about: Annotated[str, Form()] = "",
     draft_id: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "send",
+    asks_back: Annotated[str, Form()] = "",
 ) -> Response:
     parts = {
         "what_i_see": what_i_see,
         "what_i_feel": what_i_feel,
         "what_i_need": what_i_need,
     }
-    form = {**parts, "about": about, "draft_id": draft_id}
+    form = {**parts, "about": about, "draft_id": draft_id, "asks_back": asks_back}
     entry_id, debrief_id = _about(about)
     try:
         note = service.write_note(
@@ -125,6 +136,7 @@ def send(
             debrief_id=debrief_id,
             draft_id=draft_id or None,
             send=action != "draft",
+            asks_back=bool(asks_back),
         )
     except FormError as error:
         context = _context(session, plan, account.id, form=form)
@@ -155,6 +167,7 @@ def send(
 
 
 @router.post(THREAD + "/replies", name="notes.reply")
+@router.post(OLD + "/{note_id}/replies", name="notes.old_reply")
 def reply(
     request: Request,
     plan: MemberPlan,
@@ -202,3 +215,20 @@ def reply(
         {**context, "thread": context["threads"][0], "kept": answer.sent_at is None},
         block="thread",
     )
+
+
+def _moved(request: Request, plan: Plan, rest: str = "") -> Response:
+    target = path_for(request, "notes.list", plan_id=plan.id) + rest
+    if request.url.query:
+        target += f"?{request.url.query}"
+    return RedirectResponse(target, status_code=308)
+
+
+@router.get(OLD, name="notes.old_list")
+def old_list(request: Request, plan: MemberPlan) -> Response:
+    return _moved(request, plan)
+
+
+@router.get(OLD + "/{note_id}", name="notes.old_thread")
+def old_thread(request: Request, plan: MemberPlan, note_id: str) -> Response:
+    return _moved(request, plan, f"/{quote(note_id)}")

@@ -1,4 +1,9 @@
-"""Reflective feedback: notes in three parts (what I see, feel, need) and replies.
+"""Reflective feedback: notes in three steps (what I see, feel, need) and replies.
+
+What I see is the story I find myself telling, owned as mine, not a camera's
+record; what I feel is what that story does to me; what I need is what I would
+like to be different. A note may end by asking how the other sees it, and the
+other answers in the same thread.
 
 A note is its writer's alone until it is sent (invariant 8): an unsent note is
 a draft that only its writer ever reads back, and the composer re-opens with it.
@@ -32,15 +37,24 @@ PARTS: tuple[Part, ...] = (
     Part(
         "what_i_see",
         "What I see",
-        "Only what happened, the way a camera would have seen it.",
+        "Not what a camera would have caught: the story you find yourself"
+        " telling about what is going on between you. It is real for you,"
+        " and you say it as yours; it may not be how your partner sees it.",
     ),
-    Part("what_i_feel", "What I feel", "How it is for you. “I feel…” is enough."),
+    Part(
+        "what_i_feel",
+        "What I feel",
+        "What that story is doing to you: what you notice in yourself,"
+        " what you find yourself doing or holding back.",
+    ),
     Part(
         "what_i_need",
         "What I need",
-        "One thing that would help, that your partner could do or say.",
+        "What you would like to be different. It can be small, or a wish to"
+        " find a way through this together.",
     ),
 )
+ASKING_BACK = "Would you tell me how you see it?"
 KEYS = tuple(p.key for p in PARTS)
 
 
@@ -138,6 +152,7 @@ def write_note(
     debrief_id: str | None,
     draft_id: str | None,
     send: bool,
+    asks_back: bool = False,
 ) -> Note:
     """Send a note to the partner, or keep it as a draft only its writer sees."""
     texts = _checked_parts(parts, send=send)
@@ -146,6 +161,7 @@ def write_note(
     ) or Note(plan_id=plan.id, author_id=author_id)
     for key, text in texts.items():
         setattr(note, key, text)
+    note.asks_back = asks_back
     entry = about_entry(session, plan, entry_id, author_id)
     debrief = about_debrief(session, plan, debrief_id)
     note.entry_id = entry.id if entry else None

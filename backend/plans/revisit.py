@@ -1,8 +1,10 @@
 """Looking at the plan again: a date, or a wish to, and a file for a calendar.
 
-Either partner may set the date or ask to look again; a date answers the
-request. The calendar file names the app and the date only: never the plan's
-title, its words or the partner's name.
+A date is for both, so it takes both: one partner suggests a day, the other
+says yes to it (or suggests another, which turns the question round). Either
+may ask to look again without a day; suggesting a day answers that wish.
+Either may clear a date once they have looked. The calendar file names the
+app and the date only: never the plan's title, its words or the partner's name.
 """
 
 import uuid
@@ -30,10 +32,14 @@ class Revisit:
     asked_by_me: bool
     asked_at: datetime | None
     today: date
+    proposed_on: date | None = None  # a day suggested, waiting for the other's yes
+    proposed_by_me: bool = False
+    proposed_by_partner: bool = False
 
 
 def revisit_of(plan: Plan, viewer_id: uuid.UUID, *, today: date) -> Revisit:
     asked = plan.revisit_requested_by
+    proposer = plan.revisit_proposed_by if plan.revisit_proposed_on else None
     return Revisit(
         by=plan.revisit_by,
         set_by_me=plan.revisit_set_by == viewer_id,
@@ -42,6 +48,9 @@ def revisit_of(plan: Plan, viewer_id: uuid.UUID, *, today: date) -> Revisit:
         asked_by_me=asked == viewer_id,
         asked_at=plan.revisit_requested_at,
         today=today,
+        proposed_on=plan.revisit_proposed_on if proposer else None,
+        proposed_by_me=proposer is not None and proposer == viewer_id,
+        proposed_by_partner=proposer is not None and proposer != viewer_id,
     )
 
 
@@ -62,14 +71,36 @@ def checked_date(raw: str, *, today: date) -> date:
     return day
 
 
-def set_revisit(
+def propose_revisit(
     session: Session, plan: Plan, *, account_id: uuid.UUID, revisit_by: str
 ) -> Plan:
-    """Let's look at this again by a date; a date answers any wish to look again."""
-    plan.revisit_by = checked_date(revisit_by, today=utc_now().date())
-    plan.revisit_set_by = account_id
+    """Suggest a day to look at the plan again; it is set once the other says yes.
+
+    A suggestion answers any wish to look again, and replaces an earlier
+    suggestion (the other's too: suggesting another day turns it round).
+    """
+    plan.revisit_proposed_on = checked_date(revisit_by, today=utc_now().date())
+    plan.revisit_proposed_by = account_id
     plan.revisit_requested_by = None
     plan.revisit_requested_at = None
+    session.add(plan)
+    record_signal(session, plan.id, "plan", plan.id)
+    session.commit()
+    return plan
+
+
+def confirm_revisit(session: Session, plan: Plan, *, account_id: uuid.UUID) -> Plan:
+    """Say yes to the day the partner suggested: it becomes the date for both.
+
+    Only the other partner confirms a suggestion; one's own needs the other.
+    """
+    day, proposer = plan.revisit_proposed_on, plan.revisit_proposed_by
+    if day is None or proposer is None or proposer == account_id:
+        raise FormError({"revisit": "There is no day of your partner's to say yes to."})
+    plan.revisit_by = day
+    plan.revisit_set_by = proposer
+    plan.revisit_proposed_on = None
+    plan.revisit_proposed_by = None
     if plan.calendar_uid is None:
         plan.calendar_uid = uuid.uuid4()
     session.add(plan)
@@ -92,13 +123,17 @@ def request_revisit(session: Session, plan: Plan, *, account_id: uuid.UUID) -> P
 def clear_revisit(
     session: Session, plan: Plan, *, account_id: uuid.UUID, what: str
 ) -> Plan:
-    """Either partner clears the date; only the one who asked takes a wish back."""
+    """Either partner clears the date; only the one who asked takes a wish back,
+    and only the one who suggested a day takes the suggestion back."""
     if what == "date":
         plan.revisit_by = None
         plan.revisit_set_by = None
     elif what == "request" and plan.revisit_requested_by == account_id:
         plan.revisit_requested_by = None
         plan.revisit_requested_at = None
+    elif what == "proposal" and plan.revisit_proposed_by == account_id:
+        plan.revisit_proposed_on = None
+        plan.revisit_proposed_by = None
     session.add(plan)
     record_signal(session, plan.id, "plan", plan.id)
     session.commit()

@@ -16,7 +16,7 @@ from backend.debriefs.service import PROMPTS, pinned_view
 from backend.deps import CurrentAccount, MemberPlan, SessionDep, SettingsDep, VisitorDep
 from backend.errors import FormError
 from backend.models import Plan
-from backend.plans import revisit, service, since, timeline
+from backend.plans import presence, revisit, service, since, timeline
 from backend.plans.page import plan_page
 from backend.plans.start import gentle_start
 from backend.web import (
@@ -114,6 +114,8 @@ def _detail(
         "show_all": show_all,
         "revisit": revisit.revisit_of(plan, account_id, today=utc_now().date()),
         "news": since.news(session, plan, account_id),
+        "opened": utc_now().isoformat(),
+        "shows_presence": presence.shows_presence(session, plan.id, account_id),
         "pinned": pinned,
         "pinned_id": str(pinned.debrief.id) if pinned else "",
         "prompts": PROMPTS,
@@ -234,6 +236,23 @@ def leave(
     return redirect(request, "/?left=1")
 
 
+@router.post("/plans/{plan_id}/presence", name="plans.presence_choice")
+def choose_presence(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    show: Annotated[str, Form()] = "",
+) -> Response:
+    """Turn "here now" on or off for oneself, in this plan only."""
+    presence.choose_presence(session, plan, account_id=account.id, show=bool(show))
+    if not is_fragment(request):
+        target = path_for(request, "plans.detail", plan_id=plan.id)
+        return redirect(request, f"{target}#presence_choice")
+    context = _detail(session, plan, account.id)
+    return render(request, "plans/detail.html", context, block="presence_choice")
+
+
 def _revisit_panel(
     request: Request,
     session: Session,
@@ -254,15 +273,18 @@ def _revisit_panel(
 
 
 @router.post("/plans/{plan_id}/revisit", name="plans.revisit_set")
-def set_revisit(
+def propose_revisit(
     request: Request,
     plan: MemberPlan,
     account: CurrentAccount,
     session: SessionDep,
     revisit_by: Annotated[str, Form()] = "",
 ) -> Response:
+    """Suggest a day; the partner's yes makes it the date for both."""
     try:
-        revisit.set_revisit(session, plan, account_id=account.id, revisit_by=revisit_by)
+        revisit.propose_revisit(
+            session, plan, account_id=account.id, revisit_by=revisit_by
+        )
     except FormError as error:
         return _revisit_panel(
             request,
@@ -272,6 +294,19 @@ def set_revisit(
             status=422,
             revisit_form={"revisit_by": revisit_by},
             revisit_errors=error.errors,
+        )
+    return _revisit_panel(request, session, plan, account.id, revisit_said="proposed")
+
+
+@router.post("/plans/{plan_id}/revisit/confirm", name="plans.revisit_confirm")
+def confirm_revisit(
+    request: Request, plan: MemberPlan, account: CurrentAccount, session: SessionDep
+) -> Response:
+    try:
+        revisit.confirm_revisit(session, plan, account_id=account.id)
+    except FormError as error:
+        return _revisit_panel(
+            request, session, plan, account.id, status=409, revisit_errors=error.errors
         )
     return _revisit_panel(request, session, plan, account.id, revisit_said="set")
 
@@ -311,6 +346,22 @@ def since_last_look(
 ) -> HTMLResponse:
     context = {"plan": plan, **since.page(session, plan, account.id)}
     return render(request, "plans/since.html", context, block="news_list")
+
+
+@router.get("/plans/{plan_id}/news", name="plans.news_line")
+def news_line(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    opened: str = "",
+) -> Response:
+    """Asked by an open plan page when something changed: it was seen there."""
+    if not is_fragment(request):
+        return redirect(request, path_for(request, "plans.since", plan_id=plan.id))
+    engine = request.app.state.engine
+    context = since.live_line(session, engine, plan, account.id, opened)
+    return render(request, "plans/detail.html", context, block="news_line")
 
 
 @router.get("/plans/{plan_id}/timeline", name="plans.timeline")

@@ -3,6 +3,12 @@
 Visits are kept per partner. Opening the plan page is a visit; visits less than
 half an hour apart count as one look, so reloading does not empty the list.
 Only the partner's doings count as new, and never anything still private.
+
+What reached a person's open page live has been seen: it is not counted again,
+neither while the page stays open (the count does not climb while both are
+there) nor at the next look. The page says when it was opened; each live
+refresh of its count marks the span from then to now as seen (seen_from,
+seen_to on the membership).
 """
 
 import uuid
@@ -84,6 +90,35 @@ def baseline(member: Membership, *, now: datetime | None = None) -> datetime:
     return last or member.joined_at
 
 
+def saw_live(
+    session: Session,
+    engine: Engine,
+    plan_id: uuid.UUID,
+    account_id: uuid.UUID,
+    *,
+    opened: datetime,
+    now: datetime | None = None,
+) -> None:
+    """Everything from `opened` (when the open page was rendered) to now reached
+    that page live: keep the span, so a later look does not count it as new."""
+    moment = now or utc_now()
+    start = min(opened, moment)
+    session.commit()
+    with write_session(engine) as writer:
+        member = _membership(writer, plan_id, account_id)
+        if member is None:
+            return
+        if (
+            member.seen_from is not None
+            and member.seen_to is not None
+            and member.seen_from <= start <= member.seen_to
+        ):
+            start = member.seen_from  # the same open page, or one inside its span
+        member.seen_from, member.seen_to = start, moment
+        writer.add(member)
+        writer.commit()
+
+
 @dataclass
 class News:
     since: datetime
@@ -93,6 +128,23 @@ class News:
     consents: list[tuple[Consent, Entry, str]] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     debriefs: list[tuple[Debrief, str, datetime]] = field(default_factory=list)
+
+    def drop_seen(self, start: datetime | None, end: datetime | None) -> None:
+        """Leave out what happened from `start` to `end`: it reached an open page."""
+        if start is None or end is None:
+            return
+        low, high = start, end
+
+        def unseen(moment: datetime | None) -> bool:
+            return moment is None or not low < moment <= high
+
+        self.entries = [e for e in self.entries if unseen(e.updated_at)]
+        self.wordings = [w for w in self.wordings if unseen(w[0].created_at)]
+        self.consents = [
+            c for c in self.consents if unseen(c[0].withdrawn_at or c[0].given_at)
+        ]
+        self.notes = [n for n in self.notes if unseen(n.sent_at)]
+        self.debriefs = [d for d in self.debriefs if unseen(d[2])]
 
     @property
     def count(self) -> int:
@@ -108,8 +160,16 @@ class News:
         )
 
 
-def news(session: Session, plan: Plan, viewer_id: uuid.UUID) -> News:
-    """What the partner added, reworded, agreed to, wrote or shared since my look."""
+def news(
+    session: Session,
+    plan: Plan,
+    viewer_id: uuid.UUID,
+    *,
+    opened: datetime | None = None,
+) -> News:
+    """What the partner added, reworded, agreed to, wrote or shared since my look,
+    and I have not yet seen: not what reached my open page live (`opened`: when
+    the page asking was rendered), nor what reached an earlier one."""
     me = _membership(session, plan.id, viewer_id)
     if me is None:
         raise NotFound
@@ -136,6 +196,9 @@ def news(session: Session, plan: Plan, viewer_id: uuid.UUID) -> News:
         ).all()
     )
     found.debriefs = _debriefs(session, plan, partner, found.since)
+    found.drop_seen(me.seen_from, me.seen_to)
+    if opened is not None:
+        found.drop_seen(opened, utc_now())
     return found
 
 
@@ -261,6 +324,29 @@ def _debriefs(
         else:
             found.append((debrief, "changed", answer.updated_at))
     return sorted(found, key=lambda item: item[2], reverse=True)
+
+
+def live_line(
+    session: Session, engine: Engine, plan: Plan, viewer_id: uuid.UUID, opened: str
+) -> dict[str, Any]:
+    """The plan page's "new since your last look", re-asked by the open page:
+    what reached it since it was opened is seen, and stays seen."""
+    try:
+        moment = datetime.fromisoformat(opened)
+    except ValueError:
+        moment = None
+    if moment is not None and moment.tzinfo is not None:
+        saw_live(session, engine, plan.id, viewer_id, opened=moment)
+    else:
+        moment = None
+    people = people_of(session, plan.id)
+    return {
+        "plan": plan,
+        "news": news(session, plan, viewer_id, opened=moment),
+        "partner_name": next(
+            (p.name for p in people.values() if p.id != viewer_id), None
+        ),
+    }
 
 
 def page(session: Session, plan: Plan, viewer_id: uuid.UUID) -> dict[str, Any]:

@@ -76,10 +76,14 @@ def test_two_people_write_agree_and_print_their_plan(
     expect(entry_card(sam.page, ALEX_COMES_UP)).to_contain_text("Written by Alex")
 
     # Alex's open page takes Sam in: the names, Sam's column, the cards' state
-    expect(alex.page.get_by_text("Sam is here now")).to_be_visible(timeout=LIVE_MS)
     expect(alex.page.get_by_text("Alex and Sam", exact=True)).to_be_visible(
         timeout=LIVE_MS
     )
+    # nobody is shown as "here now" until they choose it
+    expect(alex.page.get_by_text("Sam is here now")).to_have_count(0)
+    sam.page.get_by_role("button", name="Let Alex see when I'm here").click()
+    expect(sam.page.get_by_text("Alex can see when you're here.")).to_be_visible()
+    expect(alex.page.get_by_text("Sam is here now")).to_be_visible(timeout=LIVE_MS)
     expect(alex.page.get_by_role("heading", name="Invite your partner")).to_have_count(
         0
     )
@@ -140,7 +144,7 @@ def test_two_people_write_agree_and_print_their_plan(
     expect(signal.get_by_text(agreed_both, exact=True)).to_be_visible()
     sams_line.get_by_role("button", name="I've read this").click()
     expect(sams_line.get_by_text("✓ You've read this", exact=True)).to_be_visible()
-    expect(alex.page.get_by_text("3 agreed · 0 waiting for you")).to_be_visible()
+    expect(alex.page.get_by_text("3 agreed · nothing for you just now")).to_be_visible()
 
     # Alex reads the agreed plan and downloads it
     alex.page.get_by_role("link", name="read the agreed plan").click()

@@ -48,7 +48,7 @@ def test_changes_arrive_while_the_partner_types_elsewhere(new_context) -> None:
     add_entry(alex.page, EDGE, "We each name one thing that helped.")
     expect(entry_card(sam.page, "one thing that helped")).to_be_visible(timeout=LIVE_MS)
     expect(sam.page.locator(".summary-line")).to_contain_text(
-        "3 waiting for you", timeout=LIVE_MS
+        "3 for you to look at", timeout=LIVE_MS
     )
 
     # Sam goes on typing where they were, and saves their own words

@@ -207,7 +207,9 @@ def test_agreed_plan_page_shows_only_agreed_entries(partners):
     assert "Agreed version 1" in text
     assert "Written by Sam" in text
     summary = page.select_one(".summary-line").get_text(" ", strip=True)
-    assert summary.startswith("1 agreed · 0 waiting for you · 1 waiting for Alex")
+    assert summary.startswith(
+        "1 agreed · nothing for you just now · 1 with Alex, in their own time"
+    )
 
 
 def test_an_empty_agreed_plan_is_said_plainly_and_offers_no_pdf(partners):
@@ -259,10 +261,12 @@ def test_counts_of_what_waits_for_me(partners):
     add(partners.sam, p, "signals", "one")
     add(partners.sam, p, "feel_safe", "two")
     home = soup(partners.alex.get("/")).select_one(".plan-card").get_text(" ")
-    assert "2 waiting for you" in home
+    # an invitation, not a to-do list
+    assert "2 for you to look at, when you're ready" in home
     summary = soup(partners.alex.get(p)).select_one(".summary-line").get_text(" ")
-    assert "2 waiting for you" in summary
-    assert "0 waiting for you" in soup(partners.sam.get(p)).select_one(
+    assert "2 for you to look at, when you're ready" in summary
+    assert "waiting for you" not in summary
+    assert "nothing for you just now" in soup(partners.sam.get(p)).select_one(
         ".summary-line"
     ).get_text(" ")
 

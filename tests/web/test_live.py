@@ -101,10 +101,14 @@ class Stream:
 
 def open_stream(live_url, partners, who):
     stream = Stream(f"{live_url}{partners.path}/events", getattr(partners, who).cookies)
-    stream.next("hello")
-    me = stream.next("presence")  # opening the stream is itself a presence signal
-    assert stream.next(f"presence-{me}") == me
+    stream.next("hello")  # sent once the stream listens
     return stream
+
+
+def show_presence(client, path, show="1"):
+    response = client.post_form(f"{path}/presence", {"show": show}, htmx=True)
+    assert response.status_code == 200
+    return response
 
 
 def lists_of(client, path, section):
@@ -189,7 +193,8 @@ def test_private_drafts_are_never_signalled_until_shared(partners, live_url):
         alex_stream.close()
 
 
-def test_presence_is_signalled(partners, live_url):
+def test_presence_is_signalled_once_chosen(partners, live_url):
+    show_presence(partners.alex, partners.path)
     sam_stream = open_stream(live_url, partners, "sam")
     try:
         alex_stream = open_stream(live_url, partners, "alex")
@@ -201,6 +206,42 @@ def test_presence_is_signalled(partners, live_url):
         assert "Alex is here now" in soup(here).get_text(" ")
         alex_stream.close()
     finally:
+        sam_stream.close()
+
+
+def test_with_presence_off_nothing_tells_of_the_partner_being_here(partners, live_url):
+    """Sentinel: off until chosen, and off again when taken back."""
+    sam_stream = open_stream(live_url, partners, "sam")
+    alex_stream = open_stream(live_url, partners, "alex")
+    try:
+        # a signal of Alex's own making, to be sure the stream has caught up
+        eid = entry_id(add(partners.alex, partners.path, "signals", "lantern"))
+        seen = sam_stream.until(f"entry-{eid}")
+        assert not [kind for kind, _ in seen if kind.startswith("presence")]
+        for path in (f"{partners.path}/presence", partners.path):
+            page = partners.sam.get(path, headers={"HX-Request": "true"})
+            assert "is here now" not in page.text
+        # Alex turns it on, then off: the line goes with it
+        show_presence(partners.alex, partners.path)
+        assert sam_stream.next("presence") == "{}"  # names no one
+        here = partners.sam.get(
+            f"{partners.path}/presence", headers={"HX-Request": "true"}
+        )
+        assert "Alex is here now" in here.text
+        show_presence(partners.alex, partners.path, show="")
+        sam_stream.next("presence")
+        gone = partners.sam.get(
+            f"{partners.path}/presence", headers={"HX-Request": "true"}
+        )
+        assert "is here now" not in gone.text
+        # with it off, a new stream of Alex's is announced to nobody
+        again = open_stream(live_url, partners, "alex")
+        again.close()
+        other = entry_id(add(partners.alex, partners.path, "signals", "harbour"))
+        seen = sam_stream.until(f"entry-{other}")
+        assert not [kind for kind, _ in seen if kind.startswith("presence")]
+    finally:
+        alex_stream.close()
         sam_stream.close()
 
 
@@ -254,13 +295,15 @@ def test_the_summary_line_is_counted_by_the_server(partners):
     url = f"{partners.path}/summary"
     line = soup(partners.alex.get(url, headers={"HX-Request": "true"})).p
     assert line.get_text(" ", strip=True).startswith(
-        "0 agreed · 1 waiting for you · 0 waiting for Sam"
+        "0 agreed · 1 for you to look at, when you're ready · 0 with Sam"
     )
     partners.alex.post_form(
         f"{partners.path}/entries/{eid}/agree", {"version": "1"}, htmx=True
     )
     line = soup(partners.alex.get(url, headers={"HX-Request": "true"})).p
-    assert line.get_text(" ", strip=True).startswith("1 agreed · 0 waiting for you")
+    assert line.get_text(" ", strip=True).startswith(
+        "1 agreed · nothing for you just now"
+    )
     assert line.find("a", string="read the agreed plan")
     assert line["hx-trigger"] == "sse:entry"
 
@@ -331,7 +374,7 @@ def test_leaving_a_plan_ends_the_leavers_streams_of_it(partners, live_url):
             assert reopened.status == 404
         finally:
             reopened.close()
-        assert sam_stream.next("presence")
+        assert sam_stream.next("plan")
     finally:
         alex_stream.close()
         sam_stream.close()

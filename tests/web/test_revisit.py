@@ -24,17 +24,67 @@ def panel(client, path):
     return soup(client.get(path)).find(id="revisit_panel")
 
 
-def test_either_partner_sets_a_day_both_see_it(partners):
+def confirm(client, path, *, htmx=False):
+    return client.post_form(f"{path}/revisit/confirm", htmx=htmx)
+
+
+def test_one_suggests_a_day_and_the_other_confirms_it(partners, session):
     response = set_day(partners.alex, partners.path)
     assert response.status_code == 303
     assert response.headers["location"] == f"{partners.path}#revisit_panel"
-    shown = panel(partners.sam, partners.path)
-    assert "Let's look at this again by" in shown.text
-    assert shown.find("time")["datetime"] == SOON
-    assert "chosen by Alex" in shown.text
-    assert "chosen by you" in panel(partners.alex, partners.path).text
-    ics = shown.find("a", string="Add it to my calendar")
+    # a suggestion is not yet a date: nothing for a calendar, nothing "agreed"
+    mine = panel(partners.alex, partners.path)
+    assert "You suggested" in mine.select_one(".revisit-mine").text
+    assert "Let's look at this again by" not in mine.text
+    assert partners.alex.get(f"{partners.path}/revisit.ics").status_code == 404
+    # the one who suggested cannot confirm it alone
+    alone = confirm(partners.alex, partners.path, htmx=True)
+    assert alone.status_code == 409
+    assert session.exec(select(Plan)).one().revisit_by is None
+    session.commit()
+    theirs = panel(partners.sam, partners.path)
+    offer = theirs.select_one(".revisit-proposed")
+    assert "Alex suggests looking at your plan again by" in offer.text
+    assert offer.find("time")["datetime"] == SOON
+    assert "Alex suggests a day" in soup(partners.sam.get("/")).text
+    assert confirm(partners.sam, partners.path).status_code == 303
+    for client in (partners.sam, partners.alex):
+        shown = panel(client, partners.path)
+        assert "Let's look at this again by" in shown.text
+        assert shown.find("time")["datetime"] == SOON
+        assert "agreed by you both" in shown.text
+        assert not shown.select_one(".revisit-proposed, .revisit-mine")
+    ics = panel(partners.sam, partners.path).find("a", string="Add it to my calendar")
     assert ics["href"] == f"{partners.path}/revisit.ics"
+
+
+def test_suggesting_another_day_turns_the_question_round(partners, session):
+    set_day(partners.alex, partners.path)
+    later = (TODAY + timedelta(days=40)).isoformat()
+    set_day(partners.sam, partners.path, later)
+    offer = panel(partners.alex, partners.path).select_one(".revisit-proposed")
+    assert "Sam suggests" in offer.text
+    assert offer.find("time")["datetime"] == later
+    assert confirm(partners.sam, partners.path, htmx=True).status_code == 409
+    confirm(partners.alex, partners.path)
+    plan = session.exec(select(Plan)).one()
+    session.commit()
+    assert plan.revisit_by.isoformat() == later
+
+
+def test_only_the_one_who_suggested_takes_it_back(partners):
+    set_day(partners.alex, partners.path)
+    clear(partners.sam, partners.path, "proposal")
+    assert panel(partners.sam, partners.path).select_one(".revisit-proposed")
+    taken = clear(partners.alex, partners.path, "proposal")
+    assert taken.status_code == 200
+    assert not panel(partners.sam, partners.path).select_one(".revisit-proposed")
+
+
+def test_before_a_partner_joins_there_is_no_date_to_set(client):
+    sam = client.sign_up("Sam")
+    path = sam.post_form("/plans", {"title": "Us"}).headers["location"]
+    assert panel(sam, path) is None
 
 
 def test_setting_a_day_with_htmx_returns_the_panel(partners):
@@ -42,7 +92,7 @@ def test_setting_a_day_with_htmx_returns_the_panel(partners):
     assert response.status_code == 200
     assert "<html" not in response.text
     assert soup(response).find("section", id="revisit_panel")
-    assert "The date is set" in response.text
+    assert "Alex will see the day you suggest" in response.text
 
 
 def test_a_day_in_the_past_or_garbled_keeps_what_was_typed(partners):
@@ -83,7 +133,7 @@ def test_answering_with_a_day_clears_the_wish(partners, session):
     plan = session.exec(select(Plan)).one()
     session.commit()
     assert plan.revisit_requested_by is None
-    assert plan.revisit_by.isoformat() == SOON
+    assert plan.revisit_proposed_on.isoformat() == SOON
     assert not panel(partners.sam, partners.path).select_one(".revisit-asked")
     assert "would like" not in soup(partners.alex.get("/")).text
 
@@ -103,6 +153,7 @@ def test_my_plans_says_when_it_is_time(partners, session):
 def test_the_calendar_file_names_the_app_and_the_date_only(partners):
     assert partners.sam.get(f"{partners.path}/revisit.ics").status_code == 404
     set_day(partners.sam, partners.path)
+    confirm(partners.alex, partners.path)
     response = partners.alex.get(f"{partners.path}/revisit.ics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/calendar")
@@ -133,6 +184,7 @@ def test_the_calendar_file_names_the_app_and_the_date_only(partners):
     again = partners.sam.get(f"{partners.path}/revisit.ics").content.decode()
     assert f"UID:{uid}\r\n" in again
     set_day(partners.sam, partners.path, (TODAY + timedelta(days=3)).isoformat())
+    confirm(partners.alex, partners.path)
     moved = partners.sam.get(f"{partners.path}/revisit.ics").content.decode()
     assert f"UID:{uid}\r\n" in moved
 
@@ -143,10 +195,11 @@ def clear(client, path, what):
 
 def test_either_partner_clears_the_date(partners):
     set_day(partners.sam, partners.path)
+    confirm(partners.alex, partners.path)
     cleared = clear(partners.alex, partners.path, "date")
     assert cleared.status_code == 200
     assert "Done." in cleared.text
-    assert "chosen by" not in panel(partners.sam, partners.path).text
+    assert "agreed by you both" not in panel(partners.sam, partners.path).text
     assert partners.sam.get(f"{partners.path}/revisit.ics").status_code == 404
 
 

@@ -80,7 +80,7 @@ def test_only_the_partners_doings_count(partners, session):
         "New in the plan": 1,
         "New wordings": 1,
         "Agreed, read or taken back": 1,
-        "Notes": 1,
+        "Reflective feedback": 1,
         "Talking it through": 2,
     }
     page = partners.sam.get(f"{p}/since")
@@ -98,13 +98,21 @@ def test_the_plan_page_and_my_plans_lead_to_it(partners, session):
     looked(session, partners.plan_id, "Sam", ago=timedelta(hours=2))
     add(partners.alex, partners.path, "signals", "lighthouse")
     partners.alex.post_form(f"{partners.path}/notes", {"what_i_feel": "Glad."})
-    home = soup(partners.sam.get("/")).find("a", string="2 new since you last looked")
+    home = soup(partners.sam.get("/")).find(
+        "a", string="New since your last look: 2 things"
+    )
     assert home["href"] == f"{partners.path}/since"
     plan = soup(partners.sam.get(partners.path))
     line = plan.select_one(".news-line a")
-    assert line.text == "2 new from Alex since you last looked"
+    # an invitation to look, not a tally to clear
+    assert line.text == (
+        "New from Alex since your last look: 2 things, whenever you'd like to see them"
+    )
     assert line["href"] == f"{partners.path}/since"
-    assert counts(partners.sam, partners.path) == {"New in the plan": 1, "Notes": 1}
+    assert counts(partners.sam, partners.path) == {
+        "New in the plan": 1,
+        "Reflective feedback": 1,
+    }
 
 
 def test_after_a_new_look_old_news_is_gone(partners, session):
@@ -200,3 +208,55 @@ def test_since_tells_a_withdrawn_proposal_from_a_yes_taken_back(partners, sessio
     # the card reads as agreed again, in the words still in force
     card = soup(partners.sam.get(f"{p}/entries/{eid}", headers={"HX-Request": "true"}))
     assert card.select_one(".entry-text").text == "Call my sister."
+
+
+def live_line(client, page):
+    """What the open page's line says when it re-asks (as htmx does on a signal)."""
+    url = page.find(id="news_line")["hx-get"]
+    response = client.get(url, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    return soup(response).get_text(" ", strip=True)
+
+
+def test_what_reaches_my_open_page_live_is_not_counted_again(partners, session):
+    looked(session, partners.plan_id, "Sam", ago=timedelta(hours=2))
+    add(partners.alex, partners.path, "signals", "lighthouse")
+    add(partners.alex, partners.path, "signals", "harbour")
+    page = soup(partners.sam.get(partners.path))  # Sam opens the plan
+    assert "2 things" in page.select_one(".news-line").text
+    # both are on the page together: Alex's new words reach Sam's page live
+    add(partners.alex, partners.path, "signals", "lantern")
+    assert "2 things" in live_line(partners.sam, page)
+    add(partners.alex, partners.path, "feel_safe", "a walk")
+    assert "2 things" in live_line(partners.sam, page)
+    # seen stays seen: a reload, the list and my plans count only the first two
+    again = soup(partners.sam.get(partners.path))
+    assert "2 things" in again.select_one(".news-line").text
+    assert counts(partners.sam, partners.path) == {"New in the plan": 2}
+    home = soup(partners.sam.get("/")).select_one(".plan-card").get_text(" ")
+    assert "New since your last look: 2 things" in home
+
+
+def test_what_came_while_my_page_was_closed_is_still_new(partners, session):
+    looked(session, partners.plan_id, "Sam", ago=timedelta(hours=2))
+    add(partners.alex, partners.path, "signals", "lighthouse")
+    page = soup(partners.sam.get(partners.path))
+    assert "1 thing," in page.select_one(".news-line").text
+    live_line(partners.sam, page)
+    # Sam's page closed; Alex goes on writing
+    add(partners.alex, partners.path, "signals", "harbour")
+    again = soup(partners.sam.get(partners.path))
+    assert "2 things" in again.select_one(".news-line").text
+
+
+def test_a_plain_visit_to_the_line_goes_to_the_list(partners):
+    page = soup(partners.sam.get(partners.path))
+    url = page.find(id="news_line")["hx-get"]
+    plain = partners.sam.get(url)
+    assert plain.status_code == 303
+    assert plain.headers["location"] == f"{partners.path}/since"
+    odd = partners.sam.get(
+        f"{partners.path}/news?opened=yesterday", headers={"HX-Request": "true"}
+    )
+    assert odd.status_code == 200

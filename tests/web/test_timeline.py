@@ -33,7 +33,7 @@ def test_everything_in_one_list_newest_first(partners):
     assert texts == [
         "Sam asked to look at the plan again",
         "Sam replied: Me too.",
-        "Alex wrote a note: Closer.",
+        "Alex wrote reflective feedback: Closer.",
         "Sam shared their answers about “The party”, 12 March",
         "Sam started a talk about “The party”, 12 March",
         "Alex said you've talked about “lighthouse”",

@@ -15,7 +15,7 @@ from backend.models import Plan, PlanVersion
 from tests.helpers import soup
 from tests.web.steps import add, agree, entry_id
 from tests.web.test_debriefs import answer, talk_path
-from tests.web.test_revisit import set_day
+from tests.web.test_revisit import confirm, set_day
 
 # 22:30 UTC on 1 July: already half past midnight on 2 July in Berlin (summer time).
 MOMENT = datetime(2026, 7, 1, 22, 30, tzinfo=UTC)
@@ -72,12 +72,12 @@ def test_each_partner_sees_their_own_clock(partners, session):
 def test_exact_time_at_hand_is_on_the_readers_clock(partners):
     partners.sam.cookies.set("tz", "Asia/Kolkata")
     eid = entry_id(add(partners.sam, partners.path, "signals", "lighthouse"))
-    card = soup(
+    history = soup(
         partners.sam.get(
-            f"{partners.path}/entries/{eid}", headers={"HX-Request": "true"}
+            f"{partners.path}/entries/{eid}/history", headers={"HX-Request": "true"}
         )
     )
-    moment = card.select_one(".byline time")
+    moment = history.select_one(".revisions .byline time")
     written = datetime.fromisoformat(moment["datetime"])
     in_india = written.astimezone(ZoneInfo("Asia/Kolkata"))  # 5:30 ahead of UTC
     assert in_india.strftime("%H:%M") in moment["title"]
@@ -94,6 +94,7 @@ def test_every_time_element_is_valid_html(partners, session):
     answer(partners.sam, talk, "share", what_happened="We left early.")
     partners.alex.post_form(f"{p}/notes", {"what_i_feel": "Closer."})
     set_day(partners.sam, p)
+    confirm(partners.alex, p)
     partners.sam.cookies.set("tz", "Europe/Berlin")
     pages = [
         "/",
@@ -101,7 +102,7 @@ def test_every_time_element_is_valid_html(partners, session):
         f"{p}/versions",
         f"{p}/agreed",
         f"{p}/entries/{eid}/history",
-        f"{p}/notes",
+        f"{p}/feedback",
         f"{p}/debriefs",
         talk,
         f"{p}/since",
