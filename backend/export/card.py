@@ -17,7 +17,8 @@ from weasyprint.document import Document
 from backend.entries.sections import RESPONSES
 from backend.export.view import HELPS, SIGNALS, EntryView, PlanView, shorten
 
-STEPS = 5  # font-size steps .step-0 (9pt) .. .step-4 (7pt) in card.css
+SIZES = (9.5, 9.0, 8.5, 7.5, 7.0)  # points, of .step-0 .. .step-4 in card.css
+STEPS = len(SIZES)
 LIMITS = (300, 200, 120, 80)  # characters per entry, once at the smallest type
 CUT = "…"
 MM = 96 / 25.4  # CSS pixels in a millimetre: anchors are placed in CSS pixels
@@ -68,14 +69,15 @@ class Panel:
     def smaller(self, over: "Overflow") -> "Panel | None":
         """The next way to make this panel fit, or None when nothing is left to try.
 
-        Type shrinks with the square root of the area, so words far too long skip
-        straight to the smallest type, and then to the shortest wordings."""
+        Words take room with the square of their type size, so words more than
+        (9.5 / 7)² too tall cannot fit in any type: they skip straight to the
+        smallest, and then to the shortest wordings."""
         if self.step < STEPS - 1:
-            jump = STEPS - 1 if over.ratio > (9 / 7) ** 2 else self.step + 1
-            return replace(self, step=jump)
+            hopeless = (over.ratio or 0) > (SIZES[self.step] / SIZES[-1]) ** 2
+            return replace(self, step=STEPS - 1 if hopeless else self.step + 1)
         if self.limit != LIMITS[-1] and self.entries:
             at = -1 if self.limit is None else LIMITS.index(self.limit)
-            nxt = LIMITS[-1] if over.ratio > 2 else LIMITS[at + 1]
+            nxt = LIMITS[-1] if (over.ratio or 0) > 2 else LIMITS[at + 1]
             return replace(self, limit=nxt)
         kept = len(self.shown)
         if kept == 0:
@@ -86,7 +88,7 @@ class Panel:
 
 @dataclass(frozen=True)
 class Overflow:
-    ratio: float  # how much taller the words are than the panel (1.2: a fifth)
+    ratio: float | None  # how much taller than the panel (1.2: a fifth); None: unknown
     fits: int  # how many entries end inside the panel
 
 
@@ -123,13 +125,32 @@ def overflowing(document: Document, panels: dict[str, Panel]) -> dict[str, Overf
     for key, panel in panels.items():
         box = anchors[f"panel-{key}"]
         top, bottom = box[1], box[3] - PADDING
-        # past the page's end, the end marker has no place: far too long
-        end = anchors.get(f"end-{key}", (0, top + 3 * (bottom - top)))[1]
-        if end > bottom:
+        end = anchors.get(f"end-{key}")
+        if end is None or end[1] > bottom:
             ends = [anchors.get(f"{key}-{i}") for i in range(len(panel.shown))]
-            fits = sum(1 for e in ends if e is not None and e[3] <= bottom)
-            over[key] = Overflow(ratio=(end - top) / (bottom - top), fits=fits)
+            placed = [e[3] for e in ends if e is not None]
+            fits = sum(1 for y in placed if y <= bottom)
+            over[key] = Overflow(
+                ratio=_ratio(end, placed, len(ends), top=top, bottom=bottom), fits=fits
+            )
     return over
+
+
+def _ratio(
+    end: tuple[float, ...] | None,
+    placed: list[float],
+    entries: int,
+    *,
+    top: float,
+    bottom: float,
+) -> float | None:
+    """How much taller than the panel the words are; past the page's end, where
+    nothing has a place, estimated from the entries that have one."""
+    if end is not None:
+        return (end[1] - top) / (bottom - top)
+    if not placed:
+        return None
+    return (placed[-1] - top) / (bottom - top) * entries / len(placed)
 
 
 def _card_entry(entry: EntryView) -> CardEntry:

@@ -107,11 +107,7 @@ def render_pdf(
         zone=timezones.zone(time_zone),
         revisit_by=date.fromisoformat(revisit_by) if revisit_by else None,
     )
-    if card:
-        document = _fit_card(view, paper)
-    else:
-        html = _env.get_template("pdf/plan.html").render(plan=view)
-        document = _layout(html, _page_css(paper))
+    document = _fit_card(view, paper) if card else _plan(view, paper)
     return _write(document)
 
 
@@ -146,6 +142,16 @@ def _layout(html: str, page_css: str) -> Document:
 def _write(document: Document) -> bytes:
     pdf: bytes = document.write_pdf(**PDF_OPTIONS)
     return pdf
+
+
+def _plan(view: PlanView, paper: str) -> Document:
+    """The plan; what serves the moment has a page of its own when it fits on the
+    first, and otherwise the rest follows straight on, leaving no half-empty page."""
+    template = _env.get_template("pdf/plan.html")
+    document = _layout(template.render(plan=view, flowing=False), _page_css(paper))
+    if "now-end" in document.pages[0].anchors or not (view.moment or view.reactions):
+        return document
+    return _layout(template.render(plan=view, flowing=True), _page_css(paper))
 
 
 def _fit_card(view: PlanView, paper: str) -> Document:

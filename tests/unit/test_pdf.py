@@ -226,6 +226,22 @@ def test_the_first_page_is_what_serves_the_moment(plan_pdf: bytes) -> None:
 
 
 @pytest.mark.slow
+def test_a_long_right_now_leaves_no_half_empty_page() -> None:
+    """Right now on more than a page: each of us follows straight on after it."""
+    responses = [
+        entry("edge_responses", f"Response {i}: " + "we stay close and talk. " * 12)
+        for i in range(14)
+    ]
+    mine = entry("bottom_lines", "MY-BOTTOM-LINE", owner=SAM, author=SAM)
+    reader = PdfReader(io.BytesIO(render_pdf(snapshot([*responses, mine]))))
+    pages = [flat(page.extract_text()) for page in reader.pages]
+    last = next(i for i, page in enumerate(pages) if "Response 13:" in page)
+    assert last > 0
+    assert "Each of us, in our own words" in pages[last]
+    assert "MY-BOTTOM-LINE" in pages[last]
+
+
+@pytest.mark.slow
 def test_each_persons_sections_side_by_side(plan_pdf: bytes, tmp_path: Path) -> None:
     source = tmp_path / "plan.pdf"
     source.write_bytes(plan_pdf)
@@ -448,7 +464,7 @@ def test_card_stays_one_page_with_twelve_long_responses() -> None:
     assert len(PdfReader(io.BytesIO(data)).pages) == 1
     text = pdf_text(data)
     assert "Response 0: we stay close" in text
-    found = re.search(r"…and (\d+) more: made shorter to fit\. The full plan has", text)
+    found = re.search(r"…and (\d+) more in the full plan\. Made shorter to fit", text)
     assert found is not None
     shown = len(re.findall(r"Response \d+:", text))
     assert shown >= 2
