@@ -52,6 +52,7 @@ class EntryView:
     who: str  # the names alone, for the card
     draft: bool
     direction: str  # "rtl" when the text starts in a right-to-left script
+    waiting: str = ""  # in a draft, what an entry not yet agreed or heard waits for
     answers: tuple[tuple[str, str], ...] = ()  # (owner's name, short quote)
     answered_by: tuple[str, ...] = ()  # short quotes of the responses to it
     note: str = ""  # for a yes taken back: who, when, why
@@ -126,6 +127,7 @@ def build_view(
             byline=attribution(e, owners),
             who=_who(e, owners),
             draft=not e["agreed"],
+            waiting="" if e["agreed"] else _waiting(e, owners),
             direction=direction(e["text"]),
             answers=tuple(
                 (owner or target["first_author_name"], _quote(target["text"]))
@@ -188,6 +190,15 @@ def _side_by_side(personal: list[Any], entry_view: Any) -> list[SideBySide]:
         )
     order = list(BY_KEY)
     return sorted(found, key=lambda s: order.index(s.key))
+
+
+def _waiting(entry: dict[str, Any], owners: dict[str, str]) -> str:
+    """On a partner's own words the other "hears"; shared words both agree."""
+    owner = entry.get("owner_id")
+    if not owner:
+        return "Draft — not yet agreed by both"
+    other = next((name for i, name in owners.items() if i != owner), "")
+    return f"Draft — not yet heard by {other}" if other else "Draft"
 
 
 def _who(entry: dict[str, Any], owners: dict[str, str]) -> str:

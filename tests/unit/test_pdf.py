@@ -304,10 +304,18 @@ def test_draft_entries_only_in_a_draft_marked_as_such() -> None:
     draft_pdf = render_pdf(data, draft=True)
     text = pdf_text(draft_pdf)
     assert "DRAFT-ONLY-7f3a" in text
-    assert "Draft — not yet agreed by both" in text
+    assert "Draft — not yet agreed by both DRAFT-ONLY-7f3a" in text
     assert "Working draft · 26 Nov 2026" in text
     for page in PdfReader(io.BytesIO(draft_pdf)).pages:
         assert "DRAFT" in page.extract_text()
+
+
+@pytest.mark.slow
+def test_a_draft_says_a_persons_own_words_wait_to_be_heard() -> None:
+    mine = entry("hot_buttons", "UNHEARD-4e1", owner=SAM, agreed=False)
+    text = pdf_text(render_pdf(snapshot([mine], version=None), draft=True))
+    assert "Draft — not yet heard by Alex UNHEARD-4e1 Sam's words" in text
+    assert "agreed by both" not in text
 
 
 @pytest.mark.slow
