@@ -18,10 +18,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
-# WeasyPrint needs Pango and at least one font to print the plan.
+# WeasyPrint needs Pango and fonts to print the plan: Noto for every script
+# (Latin, Greek, Cyrillic, Arabic, Hebrew, Devanagari, CJK, emoji), and
+# HarfBuzz's subsetter so a PDF embeds only the glyphs it uses.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig \
+        fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --system --user-group --home-dir /app --no-create-home \

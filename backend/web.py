@@ -13,6 +13,7 @@ from starlette.routing import NoMatchFound
 
 from backend import timezones
 from backend.config import ROOT, Settings
+from backend.consent.snapshots import attribution
 
 STATIC_DIR = ROOT / "static"
 
@@ -115,6 +116,8 @@ templates.env.filters["exact"] = exact
 templates.env.filters["local"] = local
 templates.env.filters["isotime"] = timezones.isotime
 templates.env.filters["fromiso"] = datetime.fromisoformat
+# whose words an entry is, said as the printed plan says it
+templates.env.filters["attribution"] = attribution
 
 
 def client_address(request: Request) -> str:

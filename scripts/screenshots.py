@@ -10,7 +10,8 @@ in as Sam in the system's Chromium, and saves
 for the home page, sign-in, a first visit to a new plan, my plans, the plan,
 the agreed plan and the versions page (whole pages, not just the first screen),
 a hot button paired with what we'll do when it happens (its card), plus
-pdf-page1.png, the agreed plan's PDF, first page, as pdftoppm renders it.
+pdf-page1.png, the agreed plan's PDF, first page, as pdftoppm renders it, and
+pdf-card.png, the pocket card cut out of its sheet.
 
 Screenshots depend on the machine's fonts and Chromium build: they are for
 people to look at, not for comparing pixels.
@@ -237,21 +238,42 @@ def shoot(browser, base_url: str, who: dict, out: Path, scheme: str) -> list[Pat
     return saved
 
 
-def pdf_first_page(browser, base_url: str, who: dict, out: Path, tmp: Path) -> Path:
-    """Download the agreed plan's PDF as Sam would; render its first page."""
+def download(browser, base_url: str, who: dict, link: str, pdf: Path) -> Path:
+    """Sign in as Sam would and download a PDF from the agreed plan's page."""
     context = browser.new_context(base_url=base_url, accept_downloads=True)
     context.set_default_timeout(30_000)  # the first PDF starts the render worker
     page = context.new_page()
     sign_in(page, who["email"], who["password"])
     open_agreed(page)
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download the PDF").click()
-    pdf = tmp / "agreed.pdf"
+        page.get_by_role("link", name=link).click()
     download.value.save_as(pdf)
     context.close()
+    return pdf
+
+
+def pdf_first_page(browser, base_url: str, who: dict, out: Path, tmp: Path) -> Path:
+    """The agreed plan's PDF: its first page."""
+    pdf = download(browser, base_url, who, "Download the PDF", tmp / "agreed.pdf")
     target = out / "pdf-page1.png"
     subprocess.run(  # noqa: S603 (a fixed command on our own file)
         [*PDFTOPPM, str(pdf), str(target.with_suffix(""))],
+        check=True,
+        timeout=60,
+    )
+    say(f"  {shown(target)}")
+    return target
+
+
+def pocket_card(browser, base_url: str, who: dict, out: Path, tmp: Path) -> Path:
+    """The pocket card, cut out of its sheet."""
+    pdf = download(browser, base_url, who, "Pocket card (PDF)", tmp / "card.pdf")
+    target = out / "pdf-card.png"
+    # at 110 dpi the card (170 x 110 mm, 15 mm from the top of an A4 sheet) and
+    # the folding note under it
+    crop = ["-x", "70", "-y", "45", "-W", "770", "-H", "555"]
+    subprocess.run(  # noqa: S603 (a fixed command on our own file)
+        [*PDFTOPPM, *crop, str(pdf), str(target.with_suffix(""))],
         check=True,
         timeout=60,
     )
@@ -298,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 shoot(browser, base_url, who, out, args.color_scheme)
                 pdf_first_page(browser, base_url, who, out, tmp)
+                pocket_card(browser, base_url, who, out, tmp)
             finally:
                 browser.close()
     return 0

@@ -141,11 +141,29 @@ def test_dockerfile_is_multi_stage_with_a_node_stage(
     assert stages[-1].startswith("python:")
 
 
+# Every script prints: Noto for Latin, Greek, Cyrillic, Arabic, Hebrew and
+# Devanagari (core), Chinese/Japanese/Korean (cjk) and emoji, and HarfBuzz's
+# subsetter, without which embedding a CJK font takes seconds.
+PRINT_PACKAGES = (
+    "fonts-noto-core",
+    "fonts-noto-cjk",
+    "fonts-noto-color-emoji",
+    "libharfbuzz-subset0",
+)
+
+
 def test_dockerfile_installs_pango_and_a_font(instructions: Instructions) -> None:
     runs = " ".join(_args(instructions, "RUN"))
     assert "libpango-1.0-0" in runs
     assert "libpangoft2-1.0-0" in runs
     assert re.search(r"\bfonts-[a-z0-9-]+", runs)
+
+
+@pytest.mark.parametrize("where", ["Dockerfile", ".ci/run", "README.md"])
+def test_every_install_names_the_fonts_for_every_script(where: str) -> None:
+    text = (ROOT / where).read_text()
+    for package in PRINT_PACKAGES:
+        assert re.search(rf"(?<![\w-]){re.escape(package)}(?![\w-])", text), package
 
 
 def test_dockerfile_drops_root_before_cmd(instructions: Instructions) -> None:

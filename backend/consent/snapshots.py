@@ -60,3 +60,25 @@ def _answered_by(entries: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]
             if target in by_id:
                 pairs[target].append(response)
     return pairs
+
+
+FORMER = "a former partner"  # as backend.members names someone no longer in the plan
+
+
+def attribution(entry: dict[str, Any], names: dict[str, str]) -> str:
+    """Whose words an entry's wording is, in plain words and with no dates (times of
+    each yes live in the history): "Sam's words, heard by Alex" on a personal entry;
+    "Written by Sam, agreed by both" on a shared one (invariant 7)."""
+    owner = entry.get("owner_id")
+    if owner:
+        heard = [
+            c["name"] or FORMER for c in entry["consents"] if c["account_id"] != owner
+        ]
+        words = f"{names.get(owner) or FORMER}'s words"
+        line = f"{words}, heard by {' and '.join(heard)}" if heard else words
+        return line[:1].upper() + line[1:]
+    first = entry.get("first_author_name") or entry["author_name"] or FORMER
+    line = f"Written by {first}"
+    if entry["author_name"] and entry["author_name"] != first:
+        line += f", this wording by {entry['author_name']}"
+    return line + ", agreed by both" if entry.get("agreed", True) else line

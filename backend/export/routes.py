@@ -117,6 +117,7 @@ def agreed_pdf(
             card=format == "card",
             draft=bool(draft),
             time_zone=plan.time_zone,
+            revisit_by=plan.revisit_by.isoformat() if plan.revisit_by else None,
         )
     except PdfBusy as busy:
         if busy.mine:

@@ -4,13 +4,14 @@ import io
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 from pypdf import PdfReader
 
 from backend.export import PdfError, PdfRenderer
+from backend.export.view import MONTHS
 from backend.export.worker import PdfBusy
 from backend.members import people_of
 from backend.models import PlanVersion
@@ -85,6 +86,17 @@ def test_pocket_card_is_one_page_with_the_responses(story):
     text = " ".join(text_of(response).split())
     assert "If I say our word, you stay with me." in text
     assert "Being told to calm down." not in text
+
+
+def test_the_revisit_date_set_on_the_plan_prints(story):
+    day = datetime.now(UTC).date() + timedelta(days=20)
+    story.alex.post_form(f"{story.path}/revisit", {"revisit_by": day.isoformat()})
+    month = MONTHS[day.month - 1]
+    for kind in ("", "?format=card"):
+        text = " ".join(
+            text_of(story.sam.get(f"{story.path}/agreed.pdf{kind}")).split()
+        )
+        assert f"We'll look at this again by {day.day} {month} {day.year}." in text
 
 
 def test_letter_paper_and_an_older_version(story):
@@ -181,8 +193,8 @@ def test_a_version_saved_before_proposals_still_reads_as_it_was(
     printed = partners.sam.get(f"{partners.path}/agreed.pdf?version=1")
     assert printed.status_code == 200
     words = " ".join(text_of(printed).split())
-    assert "OLD-FORMAT-LINE" in words
-    assert "heard by Sam on 21 Nov 2026" in words
+    assert "OLD-FORMAT-LINE Alex's words, heard by Sam" in words
+    assert "every yes given 20\u201321 Nov 2026" in words
 
 
 class QuickRenderer:
