@@ -37,6 +37,7 @@ from backend.live import routes as live_routes
 from backend.live.broker import Broker
 from backend.live.budget import RequestBudget
 from backend.notes import routes as note_routes
+from backend.now import routes as now_routes
 from backend.plans import routes as plan_routes
 
 log = logging.getLogger("mutual")
@@ -193,4 +194,5 @@ def create_app(
     app.include_router(export_routes.router)
     app.include_router(debrief_routes.router)
     app.include_router(note_routes.router)
+    app.include_router(now_routes.router)
     return app

@@ -16,6 +16,8 @@ PUBLIC = {
     "auth.reset",
     "reset_password",
     "plans.invite_page",
+    "now.worker",
+    "now.forget_device",
 }
 
 
