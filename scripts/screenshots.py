@@ -164,6 +164,21 @@ def open_versions(page: Page) -> None:
         ).to_be_visible()
 
 
+def new_context(browser, base_url: str, size: str, scheme: str):
+    """A browser context of one of VIEWPORTS, in the light or the dark theme."""
+    context = browser.new_context(
+        base_url=base_url,
+        viewport=VIEWPORTS[size],
+        color_scheme=scheme,
+        locale="en-GB",
+        timezone_id="Europe/London",
+        is_mobile=size == "phone",
+        has_touch=size == "phone",
+    )
+    context.set_default_timeout(10_000)
+    return context
+
+
 def open_now(page: Page) -> None:
     open_plan(page)
     page.get_by_role("link", name="We're near the edge now").click()
@@ -175,16 +190,7 @@ def right_now(browser, base_url: str, who: dict, out: Path) -> list[Path]:
     dark whatever the theme of the other pictures."""
     saved = []
     for scheme in ("light", "dark"):
-        context = browser.new_context(
-            base_url=base_url,
-            viewport=VIEWPORTS["phone"],
-            color_scheme=scheme,
-            locale="en-GB",
-            timezone_id="Europe/London",
-            is_mobile=True,
-            has_touch=True,
-        )
-        context.set_default_timeout(10_000)
+        context = new_context(browser, base_url, "phone", scheme)
         page = context.new_page()
         sign_in(page, who["email"], who["password"])
         open_now(page)
@@ -217,18 +223,9 @@ PAGES: list[tuple[str, bool, Callable[[Page], None]]] = [
 
 def shoot(browser, base_url: str, who: dict, out: Path, scheme: str) -> list[Path]:
     saved = []
-    for size, viewport in VIEWPORTS.items():
+    for size in VIEWPORTS:
         for signed_in in (False, True):
-            context = browser.new_context(
-                base_url=base_url,
-                viewport=viewport,
-                color_scheme=scheme,
-                locale="en-GB",
-                timezone_id="Europe/London",
-                is_mobile=size == "phone",
-                has_touch=size == "phone",
-            )
-            context.set_default_timeout(10_000)
+            context = new_context(browser, base_url, size, scheme)
             page = context.new_page()
             if signed_in:
                 sign_in(page, who["email"], who["password"])

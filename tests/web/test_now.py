@@ -237,3 +237,19 @@ def test_the_privacy_page_says_what_a_copy_on_a_phone_means(client):
     page = " ".join(soup(client.get("/never")).text.split())
     assert "Keep a copy on this phone" in page
     assert "only on a device where you chose it" in page
+
+
+def test_a_yes_taken_back_is_shown_to_talk_about_not_to_follow(agreed):
+    p = agreed.path
+    response = agreed.ids["response"]
+    agreed.alex.post_form(
+        f"{p}/entries/{response}/withdraw", {"note": "Not at night, please."}
+    )
+    page = soup(now_of(agreed.sam, p))
+    todo = page.find("h2", string="What we agreed to do").find_parent("section")
+    assert "We stop, and sit in the same room." not in todo.text
+    assert not page.select(".now-pair")  # no longer what we do when it comes up
+    back = page.find("h2", string="Taken back, to talk about").find_parent("section")
+    (item,) = texts(back, ".now-item")
+    assert item.startswith("We stop, and sit in the same room. Alex took the yes back")
+    assert "Not at night, please." in item
