@@ -41,6 +41,7 @@ from backend.live.broker import Broker
 from backend.live.budget import RequestBudget
 from backend.live.postgres import PostgresBroker
 from backend.notes import routes as note_routes
+from backend.now import routes as now_routes
 from backend.plans import routes as plan_routes
 from backend.retention import keep_tidy
 
@@ -227,4 +228,5 @@ def create_app(
     app.include_router(export_routes.router)
     app.include_router(debrief_routes.router)
     app.include_router(note_routes.router)
+    app.include_router(now_routes.router)
     return app

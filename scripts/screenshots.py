@@ -10,8 +10,10 @@ in as Sam in the system's Chromium, and saves
 for the home page, sign-in, a first visit to a new plan, my plans, the plan,
 the agreed plan and the versions page (whole pages, not just the first screen),
 a hot button paired with what we'll do when it happens (its card), plus
-pdf-page1.png, the agreed plan's PDF, first page, as pdftoppm renders it, and
-pdf-card.png, the pocket card cut out of its sheet.
+pdf-page1.png, the agreed plan's PDF, first page, as pdftoppm renders it,
+pdf-card.png, the pocket card cut out of its sheet, and the right-now view on a
+phone in both themes: now-phone-light.png and now-phone-dark.png (whole pages)
+and now-phone-screen.png (the first screen, light).
 
 Screenshots depend on the machine's fonts and Chromium build: they are for
 people to look at, not for comparing pixels.
@@ -187,6 +189,52 @@ def paired_hot_button(page: Page, out: Path, size: str) -> Path:
     return path
 
 
+def new_context(browser, base_url: str, size: str, scheme: str):
+    """A browser context of one of VIEWPORTS, in the light or the dark theme."""
+    context = browser.new_context(
+        base_url=base_url,
+        viewport=VIEWPORTS[size],
+        color_scheme=scheme,
+        locale="en-GB",
+        timezone_id="Europe/London",
+        is_mobile=size == "phone",
+        has_touch=size == "phone",
+    )
+    context.set_default_timeout(10_000)
+    return context
+
+
+def open_now(page: Page) -> None:
+    open_plan(page)
+    page.get_by_role("link", name="We're near the edge now").click()
+    expect(page.get_by_role("heading", name="Right now", level=1)).to_be_visible()
+
+
+def right_now(browser, base_url: str, who: dict, out: Path) -> list[Path]:
+    """The right-now view as it is reached in a hard moment: on a phone, light and
+    dark whatever the theme of the other pictures."""
+    saved = []
+    for scheme in ("light", "dark"):
+        context = new_context(browser, base_url, "phone", scheme)
+        page = context.new_page()
+        sign_in(page, who["email"], who["password"])
+        open_now(page)
+        page.evaluate(SETTLED)
+        path = out / f"now-phone-{scheme}.png"
+        page.screenshot(path=path, full_page=True, animations="disabled")
+        saved.append(path)
+        say(f"  {shown(path)}")
+        if scheme == "light":
+            # the first screen a phone shows, for the README
+            top = out / "now-phone-screen.png"
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=top, animations="disabled")
+            saved.append(top)
+            say(f"  {shown(top)}")
+        context.close()
+    return saved
+
+
 # (file name, signed in?, how to get there)
 PAGES: list[tuple[str, bool, Callable[[Page], None]]] = [
     ("home", False, lambda page: page.goto("/")),
@@ -201,18 +249,9 @@ PAGES: list[tuple[str, bool, Callable[[Page], None]]] = [
 
 def shoot(browser, base_url: str, who: dict, out: Path, scheme: str) -> list[Path]:
     saved = []
-    for size, viewport in VIEWPORTS.items():
+    for size in VIEWPORTS:
         for signed_in in (False, True):
-            context = browser.new_context(
-                base_url=base_url,
-                viewport=viewport,
-                color_scheme=scheme,
-                locale="en-GB",
-                timezone_id="Europe/London",
-                is_mobile=size == "phone",
-                has_touch=size == "phone",
-            )
-            context.set_default_timeout(10_000)
+            context = new_context(browser, base_url, size, scheme)
             page = context.new_page()
             if signed_in:
                 sign_in(page, who["email"], who["password"])
@@ -319,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             try:
                 shoot(browser, base_url, who, out, args.color_scheme)
+                right_now(browser, base_url, who, out)
                 pdf_first_page(browser, base_url, who, out, tmp)
                 pocket_card(browser, base_url, who, out, tmp)
             finally:

@@ -17,6 +17,8 @@ PUBLIC = {
     "auth.reset",
     "reset_password",
     "plans.invite_page",
+    "now.worker",
+    "now.forget_device",
 }
 
 

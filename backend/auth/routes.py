@@ -234,7 +234,9 @@ def sign_out_everywhere(
 ) -> Response:
     service.sign_out_everywhere(session, account_id=account.id)
     request.app.state.broker.end_account(account.id)
-    return redirect(request, "/login?everywhere=1")
+    response = redirect(request, "/login?everywhere=1")
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
 
 
 @router.get("/resume", name="auth.resume")

@@ -119,6 +119,11 @@ def _invitation(page: Page, story: Story) -> None:
     page.get_by_role("link", name="Make an account").wait_for()
 
 
+def _right_now_with_nothing_agreed(page: Page, story: Story) -> None:
+    page.goto(f"{story.plan_path}/now")
+    page.get_by_role("heading", name="Nothing is agreed between you yet").wait_for()
+
+
 def _not_found(page: Page, story: Story) -> None:
     response = page.goto("/nothing-lives-here")
     assert response is not None
@@ -137,6 +142,7 @@ PAGES = [
     ("plan", True, _plan),
     ("plan with invitation link", True, _plan_with_invitation_link),
     ("invitation, signed out", False, _invitation),
+    ("right now, nothing agreed yet", True, _right_now_with_nothing_agreed),
     ("not found", False, _not_found),
 ]
 
@@ -345,6 +351,20 @@ def _conflict(page: Page, plan: FullPlan) -> None:
     page.get_by_text("This was changed while you were writing.").wait_for()
 
 
+def _right_now(page: Page, plan: FullPlan) -> None:
+    page.goto(f"{plan.plan_path}/now")
+    page.get_by_role("button", name="Keep a copy on this phone").wait_for()
+
+
+def _right_now_answer_too_long(page: Page, plan: FullPlan) -> None:
+    _right_now(page, plan)
+    page.get_by_label("How it feels for me, right now").evaluate(
+        "(box) => { box.removeAttribute('maxlength'); box.value = 'x'.repeat(2001); }"
+    )
+    page.get_by_role("button", name="Keep it to myself").click()
+    page.locator("#now-feel[aria-invalid=true]").wait_for()
+
+
 FULL_PLAN_PAGES = [
     ("plan full of entries", _full_plan),
     ("plan with every panel open", _full_plan_opened_up),
@@ -355,6 +375,8 @@ FULL_PLAN_PAGES = [
     ("editor page with a mistake", _editor_page_with_mistake),
     ("history page", _history_page),
     ("conflict", _conflict),
+    ("right now", _right_now),
+    ("right now, an answer too long", _right_now_answer_too_long),
 ]
 
 

@@ -26,7 +26,7 @@ def signals(app, monkeypatch):
 
 def test_plan_page_has_a_way_in(partners):
     page = soup(partners.sam.get(partners.path))
-    link = page.find("a", string="Something hard happened: let's talk it through")
+    link = page.find("a", string="Talk it through afterwards")
     assert link["href"] == f"{partners.path}/debriefs"
 
 
