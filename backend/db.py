@@ -1,14 +1,20 @@
 """Engines and sessions: SQLite opened safely, PostgreSQL through psycopg 3.
 
-SQLite holds one writer at a time. Write sessions begin with BEGIN IMMEDIATE and,
-inside this process, queue on a lock first, so colliding writers wait their turn
-instead of falling into SQLite's busy-retry sleeps. Read sessions begin deferred.
+SQLite holds one writer at a time. A write session's writing transaction begins
+with BEGIN IMMEDIATE and, inside this process, queues on a lock first, so
+colliding writers wait their turn instead of falling into SQLite's busy-retry
+sleeps; the lock is released at its commit (or rollback). Read sessions begin
+deferred, and so does a write session once `reading_after_write` says it is done
+writing: the answer rendered after a commit does not hold up the next writer.
 Where the app is handed one connection instead of an engine (the tests, on
 PostgreSQL), every session nests in that connection's transaction.
 """
 
 import threading
+import time
 import uuid
+import weakref
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -40,6 +46,11 @@ SQLITE_PRAGMAS = (
 )
 WRITE_OPTION = "mutual_write"
 WRITE_LOCK_TIMEOUT = 30.0
+LOCK_TIMES_KEPT = 20_000
+# per SQLite engine: (waited, held) seconds of its newest writes, for `make bench`
+_lock_times: "weakref.WeakKeyDictionary[Engine, deque[tuple[float, float]]]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def utc_now() -> datetime:
@@ -68,6 +79,8 @@ def _sqlite_engine(url: str) -> Engine:
         url, connect_args={"check_same_thread": False}, hide_parameters=True
     )
     write_lock = threading.Lock()
+    times: deque[tuple[float, float]] = deque(maxlen=LOCK_TIMES_KEPT)
+    _lock_times[engine] = times
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -81,9 +94,10 @@ def _sqlite_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         if conn.get_execution_options().get(WRITE_OPTION):
+            asked = time.perf_counter()
             if not write_lock.acquire(timeout=WRITE_LOCK_TIMEOUT):
                 raise OperationalError("BEGIN IMMEDIATE", {}, Exception("write lock"))
-            conn.info["holds_write_lock"] = True
+            conn.info["holds_write_lock"] = (asked, time.perf_counter())
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             except Exception:
@@ -93,8 +107,11 @@ def _sqlite_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
     def _release(conn: Any) -> None:
-        if conn.info.pop("holds_write_lock", False):
+        held = conn.info.pop("holds_write_lock", None)
+        if held is not None:
             write_lock.release()
+            asked, got = held
+            times.append((got - asked, time.perf_counter() - got))
 
     event.listen(engine, "commit", _release)
     event.listen(engine, "rollback", _release)
@@ -128,6 +145,29 @@ def new_session(
     if publish is not None:
         session.info[PUBLISH] = publish
     return session
+
+
+def reading_after_write(session: Session, bind: Engine | Connection) -> None:
+    """From here on the session only reads: end what it has not committed (a
+    refused action's leftovers) and begin later transactions deferred, so that
+    rendering the answer after a commit holds no write lock."""
+    if session.in_transaction():
+        session.rollback()
+    if isinstance(bind, Engine):
+        session.bind = bind
+
+
+def write_lock_times(
+    bind: Engine | Connection, *, forget: bool = False
+) -> list[tuple[float, float]]:
+    """(waited, held) in seconds for SQLite's newest writes in this process."""
+    times = _lock_times.get(bind) if isinstance(bind, Engine) else None
+    if times is None:
+        return []
+    found = list(times)
+    if forget:
+        times.clear()
+    return found
 
 
 def record_signal(

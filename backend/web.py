@@ -165,6 +165,36 @@ def render(
             ),
         )
     response.headers.append("Vary", "HX-Request")
+    if request.method == "GET" and status == 200:
+        return _unless_unchanged(request, response)
+    return response
+
+
+def _unless_unchanged(request: Request, response: HTMLResponse) -> HTMLResponse:
+    """Tag what this viewer sees; a repeat view of the same gets 304, no body.
+
+    The tag is a digest of the HTML without its masked CSRF token (fresh in
+    every response) but with the session's own token, so a page cached in one
+    session never stands for another's.
+    """
+    masked = getattr(request.state, "csrf_token", "")
+    visitor = getattr(request.state, "visitor", None)
+    body = bytes(response.body)
+    if masked:
+        body = body.replace(masked.encode(), b"")
+    digest = hashlib.sha256(body)
+    digest.update(str(getattr(visitor, "csrf_token", "")).encode())
+    tag = f'W/"{digest.hexdigest()[:32]}"'
+    response.headers["ETag"] = tag
+    asked = request.headers.get("if-none-match", "")
+    if tag in (t.strip() for t in asked.split(",")):
+        unchanged = HTMLResponse(status_code=304)
+        unchanged.raw_headers = [
+            (k, v)
+            for k, v in response.raw_headers
+            if k not in (b"content-length", b"content-type")
+        ]
+        return unchanged
     return response
 
 

@@ -2,11 +2,19 @@
 
 import asyncio
 import gc
+import gzip
 import statistics
 import time
 from dataclasses import dataclass, field
 
-from bench.load import EventStream, Request, Result, closed_loop, percentile
+from bench.load import (
+    Connection,
+    EventStream,
+    Request,
+    Result,
+    closed_loop,
+    percentile,
+)
 from bench.seed import EntryRef, Person, PlanRef, Seeded
 from bench.server import HOST, Server
 
@@ -23,6 +31,8 @@ class Config:
     live_writers: int = 4
     streams: int = 1000
     streams_per_account: int = 5
+    cpu_seconds: float = 2.0  # per CPU case: requests at one connection
+    few_writers: int = 4
 
     @classmethod
     def smoke(cls) -> "Config":
@@ -37,6 +47,8 @@ class Config:
             live_writers=1,
             streams=4,
             streams_per_account=1,
+            cpu_seconds=0.0,
+            few_writers=2,
         )
 
     @property
@@ -74,15 +86,25 @@ class Bench:
             "X-CSRF-Token": self.csrf[person.id],
         }
 
-    async def run(self, next_request, *, seconds=None, per_connection=None, check=None):
+    async def run(
+        self,
+        next_request,
+        *,
+        seconds=None,
+        per_connection=None,
+        check=None,
+        connections=None,
+        expect=200,
+    ):
         return await closed_loop(
             HOST,
             self.server.port,
             next_request,
-            connections=self.config.connections,
+            connections=connections or self.config.connections,
             seconds=seconds,
             per_connection=per_connection,
             check=check,
+            expect=expect,
         )
 
 
@@ -94,25 +116,145 @@ async def floor(bench: Bench, seconds: float | None) -> Result:
     )
 
 
-async def plan_page(bench: Bench, seconds: float | None) -> Result:
+def _page_request(bench: Bench) -> Request:
     plan = bench.seeded.read
-    request = Request("GET", f"/plans/{plan.id}", bench.headers(plan.partners[0]))
+    return Request("GET", f"/plans/{plan.id}", bench.headers(plan.partners[0]))
+
+
+def _fragment_requests(bench: Bench) -> list[Request]:
+    plan = bench.seeded.read
+    headers = bench.headers(plan.partners[0], htmx=True)
+    return [
+        Request("GET", f"/plans/{plan.id}/entries/{e.id}", headers)
+        for e in plan.entries
+    ]
+
+
+async def plan_page(bench: Bench, seconds: float | None) -> Result:
+    request = _page_request(bench)
     return await bench.run(
         lambda c, n: request, seconds=seconds, per_connection=_count(bench, seconds)
     )
 
 
 async def fragment(bench: Bench, seconds: float | None) -> Result:
-    plan = bench.seeded.read
-    headers = bench.headers(plan.partners[0], htmx=True)
-    paths = [f"/plans/{plan.id}/entries/{e.id}" for e in plan.entries]
+    requests = _fragment_requests(bench)
 
     def next_request(c: int, n: int) -> Request:
-        return Request("GET", paths[(c * 7 + n) % len(paths)], headers)
+        return requests[(c * 7 + n) % len(requests)]
 
     return await bench.run(
         next_request, seconds=seconds, per_connection=_count(bench, seconds)
     )
+
+
+ALL = 10**6  # agree to every wording saved before, however many
+
+
+@dataclass
+class Cpu:
+    """Server CPU per request, one connection at a time."""
+
+    ms: float
+    requests: int
+    errors: int
+
+
+async def cpu(bench: Bench, name: str) -> Cpu:
+    """Process CPU time of the server over requests sent one after another.
+
+    Far steadier than requests per second on a shared machine: other work slows
+    the server down but does not add to its own CPU time.
+    """
+    seconds = bench.config.cpu_seconds or None
+    count = None if seconds else 3
+    if name in ("save", "agree"):
+        return await _cpu_writes(bench, name, seconds, count)
+    requests = await _cpu_requests(bench, name)
+
+    def next_request(c: int, n: int) -> Request:
+        return requests[n % len(requests)]
+
+    expect = 304 if name.endswith("304") else 200
+    before = bench.server.cpu_seconds()
+    result = await bench.run(
+        next_request,
+        seconds=seconds,
+        per_connection=count,
+        connections=1,
+        expect=expect,
+    )
+    used = bench.server.cpu_seconds() - before
+    return Cpu(used / max(1, result.count) * 1000, result.count, result.errors)
+
+
+async def _cpu_requests(bench: Bench, name: str) -> list[Request]:
+    if name == "floor":
+        person = bench.seeded.read.partners[0]
+        return [Request("GET", "/bench/floor", bench.headers(person))]
+    plain = [_page_request(bench)] if name.startswith("page") else []
+    plain = plain or _fragment_requests(bench)
+    if not name.endswith("304"):
+        return plain
+    # a repeat view: the browser sends back the ETag it was given
+    repeats = []
+    for request in plain:
+        conn = Connection(HOST, bench.server.port)
+        response = await conn.send(request)
+        await conn.close()
+        tag = response.headers.get("etag", "")
+        headers = {**request.headers, "If-None-Match": tag}
+        repeats.append(Request(request.method, request.path, headers))
+    return repeats
+
+
+async def _cpu_writes(
+    bench: Bench, name: str, seconds: float | None, count: int | None
+) -> Cpu:
+    """Saves by one writer, then the partner's agrees to each of them."""
+    before = bench.server.cpu_seconds()
+    if name == "save":
+        result = await save(bench, count, seconds=seconds, connections=1)
+    else:
+        result = await agree(bench, ALL, connections=1)
+    used = bench.server.cpu_seconds() - before
+    return Cpu(used / max(1, result.count) * 1000, result.count, result.errors)
+
+
+async def page_bytes(bench: Bench) -> dict:
+    """The plan page as sent (gzip) and as the browser reads it."""
+    conn = Connection(HOST, bench.server.port)
+    response = await conn.send(_page_request(bench))
+    await conn.close()
+    body = response.body
+    raw = gzip.decompress(body) if response.headers.get("content-encoding") else body
+    return {"raw": len(raw), "gzip": len(body), "status": response.status}
+
+
+async def locks(bench: Bench, connections: int) -> dict:
+    """Saves and agrees by `connections` writers at once, with SQLite's write-lock
+    times (waited for, held) over exactly those writes."""
+    bench.server.lock_times()  # forget what came before
+    saves = await save(
+        bench, bench.config.writes_per_connection, connections=connections
+    )
+    agrees = await agree(bench, ALL, connections=connections)
+    times = bench.server.lock_times()
+    waited = [w for w, _ in times]
+    held = [h for _, h in times]
+    return {
+        "writers": connections,
+        "save_p50_ms": saves.percentile(50) * 1000,
+        "save_p99_ms": saves.percentile(99) * 1000,
+        "agree_p50_ms": agrees.percentile(50) * 1000,
+        "agree_p99_ms": agrees.percentile(99) * 1000,
+        "errors": saves.errors + agrees.errors,
+        "locks": len(times),
+        "held_p50_ms": percentile(held, 50) * 1000,
+        "held_p99_ms": percentile(held, 99) * 1000,
+        "waited_p50_ms": percentile(waited, 50) * 1000,
+        "waited_p99_ms": percentile(waited, 99) * 1000,
+    }
 
 
 def _count(bench: Bench, seconds: float | None) -> int | None:
@@ -128,7 +270,13 @@ def _write_slot(bench: Bench, c: int) -> tuple[PlanRef, list[EntryRef]]:
     return plan, mine
 
 
-async def save(bench: Bench, per_connection: int) -> Result:
+async def save(
+    bench: Bench,
+    per_connection: int | None,
+    *,
+    seconds: float | None = None,
+    connections: int | None = None,
+) -> Result:
     """A new wording by the entry's writer: new revision, the partner's yes reset."""
     pending: dict[int, tuple[PlanRef, EntryRef]] = {}
 
@@ -154,10 +302,22 @@ async def save(bench: Bench, per_connection: int) -> Result:
         bench.to_agree.setdefault(c, []).append((plan, entry))
         return True
 
-    return await bench.run(next_request, per_connection=per_connection, check=saved)
+    return await bench.run(
+        next_request,
+        per_connection=per_connection,
+        seconds=seconds,
+        check=saved,
+        connections=connections,
+    )
 
 
-async def agree(bench: Bench, per_connection: int) -> Result:
+async def agree(
+    bench: Bench,
+    per_connection: int | None,
+    *,
+    seconds: float | None = None,
+    connections: int | None = None,
+) -> Result:
     """The other partner agrees to exactly the wording just saved."""
 
     def next_request(c: int, n: int) -> Request | None:
@@ -173,7 +333,12 @@ async def agree(bench: Bench, per_connection: int) -> Result:
             {"version": str(bench.versions[entry.id])},
         )
 
-    return await bench.run(next_request, per_connection=per_connection)
+    return await bench.run(
+        next_request,
+        per_connection=per_connection,
+        seconds=seconds,
+        connections=connections,
+    )
 
 
 async def open_streams(
@@ -225,7 +390,6 @@ async def live(bench: Bench) -> LiveResult:
     errors = 0
     jobs = [plan for _ in range(bench.config.live_passes) for plan in plans]
     gate = asyncio.Semaphore(bench.config.live_writers)
-    from bench.load import Connection
 
     async def one(plan: PlanRef, n: int) -> None:
         nonlocal errors

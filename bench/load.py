@@ -135,6 +135,7 @@ async def closed_loop(
     seconds: float | None = None,
     per_connection: int | None = None,
     check: Check | None = None,
+    expect: int = 200,
 ) -> Result:
     """Each connection sends its next request as soon as the last one is answered,
     until `seconds` pass or each has sent `per_connection` requests."""
@@ -166,7 +167,7 @@ async def closed_loop(
                     n += 1
                     continue
                 took = time.perf_counter() - sent
-                ok = response.status == 200
+                ok = response.status == expect
                 if ok and check is not None:
                     verdict = check(index, request, response)
                     ok = await verdict if not isinstance(verdict, bool) else verdict

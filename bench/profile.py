@@ -1,7 +1,6 @@
 """Where a request's time goes: pyinstrument over the app, in this process.
 
-    .venv/bin/pip install pyinstrument        # once; not a project dependency
-    .venv/bin/python -m bench.profile page fragment save agree
+    .venv/bin/python -m bench.profile page fragment save agree   # pyinstrument: dev
 
 FastAPI runs `def` routes and dependencies in worker threads, and pyinstrument
 samples only the thread it starts on. So for profiling (never for timing) the

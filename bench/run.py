@@ -103,9 +103,20 @@ async def pdf(bench: Bench, snapshot: dict) -> dict:
     }
 
 
+CPU_CASES = ("floor", "page", "page_304", "fragment", "fragment_304", "save", "agree")
+
+
 async def measure(bench: Bench, snapshot: dict, *, browser: bool) -> dict:
     found = await rounds(bench)
     figures = {name: cases.summarise(results) for name, results in found.items()}
+    figures["cpu"] = {}
+    for name in CPU_CASES:
+        figures["cpu"][name] = vars(await cases.cpu(bench, name))
+    figures["html"] = await cases.page_bytes(bench)
+    figures["writers"] = {
+        str(n): await cases.locks(bench, n)
+        for n in (bench.config.connections, bench.config.few_writers)
+    }
     figures["pdf"] = await pdf(bench, snapshot)
     figures["memory"] = await cases.stream_memory(bench)
     live = await cases.live(bench)

@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from backend.config import ROOT, Settings
 from backend.migrate import upgrade
+from bench.app import LOCKS_PATH
 
 HOST = "127.0.0.1"
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"  # noqa: S105
@@ -103,6 +104,19 @@ class Server:
         if match is None:
             raise RuntimeError("no VmRSS for the server process")
         return int(match.group(1))
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far, user and system."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1]
+        utime, stime = fields.split()[11:13]
+        return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+
+    def lock_times(self) -> list[list[float]]:
+        """SQLite's write lock since the last ask: [waited, held] seconds each."""
+        response = httpx.get(f"{self.url}{LOCKS_PATH}", timeout=30)
+        response.raise_for_status()
+        times: list[list[float]] = response.json()
+        return times
 
     def csrf(self, token: str) -> str:
         """The CSRF token a signed-in page carries, read as a browser would."""

@@ -11,7 +11,22 @@ import pytest
 
 from bench import run
 
-CASES = {"floor", "page", "fragment", "save", "agree", "live", "pdf", "memory"}
+CASES = {
+    "floor",
+    "page",
+    "page_html",
+    "page_304",
+    "fragment",
+    "fragment_304",
+    "save",
+    "agree",
+    "writers_many",
+    "writers_few",
+    "lock",
+    "live",
+    "pdf",
+    "memory",
+}
 
 
 @pytest.mark.slow
@@ -38,9 +53,13 @@ def test_every_case_runs_and_reports(tmp_path, capsys):
         assert row["errors"] == 0, row
         assert {"figure", "ratio", "target", "met"} <= row.keys()
     assert rows["floor"]["ratio"] == 1.0
-    for case in ("page", "fragment", "save", "agree"):
+    for case in ("page", "page_304", "fragment", "fragment_304", "save", "agree"):
+        # server CPU per request at one connection, beside the busy figures
         assert rows[case]["figure"] > 0
+        assert rows[case]["unit"] == "ms CPU"
         assert isinstance(rows[case]["met"], bool)
+    assert rows["page_html"]["gzip_kb"] < rows["page_html"]["figure"]
+    assert rows["lock"]["locks"] > 0
     raw = results["raw"]["sqlite"]
     assert raw["pdf"]["pages"] >= 1
     assert raw["memory"]["streams"] == 4

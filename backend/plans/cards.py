@@ -9,6 +9,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from backend.db import reading_after_write
 from backend.debriefs.service import pinnable
 from backend.entries.service import get_entry
 from backend.errors import DomainError, FormError
@@ -34,6 +35,9 @@ def card(
     if not is_fragment(request) and request.method == "POST" and status < 400:
         target = plan_path(request, plan, str(extra.get("pinned_id") or ""))
         return redirect(request, f"{target}#entry-{entry_id}")
+    if request.method == "POST":
+        # the change is committed: the card is read without the write lock
+        reading_after_write(session, request.app.state.engine)
     page = plan_page(session, plan, account_id, only=[entry_id])
     view = page.cards.get(entry_id) or next(
         (v for v in page.removed if v.id == entry_id), None
@@ -57,7 +61,7 @@ def refused(
 ) -> Response:
     """The card again, saying why the action on it did not happen; nothing of the
     refused transaction is kept."""
-    session.rollback()
+    reading_after_write(session, request.app.state.engine)
     entry = get_entry(session, plan, entry_id, account_id)
     errors = error.errors if isinstance(error, FormError) else {"form": error.message}
     return card(
