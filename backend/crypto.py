@@ -90,7 +90,7 @@ def keys_of(settings: Settings) -> list[str]:
     """The keys from the settings, or the development key file."""
     if settings.encryption_keys:
         return [k.strip() for k in settings.encryption_keys.split(",") if k.strip()]
-    if settings.base_url.startswith("https://"):
+    if (settings.base_url or "").startswith("https://"):
         raise KeyProblem(
             "MUTUAL_ENCRYPTION_KEYS must be set on a server with an https:// "
             "address: a key kept beside the database protects nothing"
@@ -140,7 +140,10 @@ class Sealed(sa.types.TypeDecorator[str]):
         return None if value is None else keyring().seal(value)
 
     def process_result_value(self, value: str | None, dialect: Any) -> str | None:
-        return None if value is None else keyring().open(value)
+        if not value:
+            # nothing written: a column added later starts empty, not sealed
+            return value
+        return keyring().open(value)
 
 
 class SealedJSON(Sealed):

@@ -4,7 +4,7 @@ A talk after a hard moment gains a prompt of its own; answers are kept one
 column per prompt, so it is a column. Answers written before it are empty there.
 
 Revision ID: 5e1a7c0d9b42
-Revises: 1f364ce41eb2
+Revises: b8fb31b66884
 Create Date: 2026-11-30 07:45:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '5e1a7c0d9b42'
-down_revision: str | None = '1f364ce41eb2'
+down_revision: str | None = 'b8fb31b66884'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -11,7 +11,7 @@
 Downgrading decrypts them again.
 
 Revision ID: 7c2d5e9a4b61
-Revises: 1f364ce41eb2
+Revises: 5e1a7c0d9b42
 Create Date: 2026-11-30 07:40:00.000000
 
 """
@@ -34,7 +34,13 @@ SEALED = [
         (
             "debrief_answer",
             "id",
-            ("what_happened", "how_it_felt", "what_would_help", "what_to_change"),
+            (
+                "what_happened",
+                "how_it_felt",
+                "what_safety_means",
+                "what_would_help",
+                "what_to_change",
+            ),
         ),
         ("flag", "id", ("note",)),
         ("note", "id", ("what_i_see", "what_i_feel", "what_i_need", "body")),
@@ -45,7 +51,7 @@ SEALED = [
 ]
 
 revision: str = '7c2d5e9a4b61'
-down_revision: str | None = '1f364ce41eb2'
+down_revision: str | None = '5e1a7c0d9b42'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

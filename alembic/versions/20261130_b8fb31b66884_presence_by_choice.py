@@ -9,7 +9,7 @@
 - note.asks_back: reflective feedback that ends by asking how the other sees it.
 
 Revision ID: b8fb31b66884
-Revises: 1f364ce41eb2
+Revises: 5b2c7e9d4a10
 Create Date: 2026-11-30 07:24:27.415895
 
 """
@@ -21,7 +21,7 @@ from alembic import op
 
 
 revision: str = 'b8fb31b66884'
-down_revision: str | None = '1f364ce41eb2'
+down_revision: str | None = '5b2c7e9d4a10'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
