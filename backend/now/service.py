@@ -90,9 +90,9 @@ def right_now(session: Session, plan: Plan, viewer_id: uuid.UUID) -> RightNow:
     return found
 
 
-MAX = notes.PART_MAX
 FEEL = "what_i_feel"
 UNDERNEATH = "what_i_see"
+FIELDS = {FEEL: "feel", UNDERNEATH: "underneath"}
 
 
 def answer_now(
@@ -104,23 +104,37 @@ def answer_now(
     underneath: str,
     send: bool,
 ) -> Note:
-    """Kept as a note only its writer sees, or sent to the partner as a note.
+    """Sent to the partner as a note, or kept as the writer's own draft note.
 
-    With no partner yet there is no one to send it to: it is kept."""
-    partner = other_of(people_of(session, plan.id), author_id)
+    Kept, it joins a draft note the writer already has (after what is there),
+    so the notes page, which reopens one draft, never hides either. With no
+    partner yet there is no one to send it to: it is kept."""
+    parts = {FEEL: feel.strip(), UNDERNEATH: underneath.strip()}
+    if not any(parts.values()):
+        raise FormError({"form": "Write in one of the two boxes first."})
+    send = send and other_of(people_of(session, plan.id), author_id) is not None
+    draft = None if send else notes.own_draft(session, plan, author_id)
+    about: dict[str, str | None] = {"entry_id": None, "debrief_id": None}
+    if draft is not None:
+        parts = {
+            key: "\n\n".join(t for t in (getattr(draft, key), parts.get(key, "")) if t)
+            for key in notes.KEYS
+        }
+        about = {
+            "entry_id": str(draft.entry_id) if draft.entry_id else None,
+            "debrief_id": str(draft.debrief_id) if draft.debrief_id else None,
+        }
     try:
         return notes.write_note(
             session,
             plan,
             author_id=author_id,
-            parts={FEEL: feel, UNDERNEATH: underneath},
-            entry_id=None,
-            debrief_id=None,
-            draft_id=None,
-            send=send and partner is not None,
+            parts=parts,
+            draft_id=str(draft.id) if draft else None,
+            send=send,
+            **about,
         )
     except FormError as error:
-        fields = {FEEL: "feel", UNDERNEATH: "underneath"}
         raise FormError(
-            {fields.get(k, k): v for k, v in error.errors.items()}
+            {FIELDS.get(k, k): v for k, v in error.errors.items()}
         ) from error

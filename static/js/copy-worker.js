@@ -31,8 +31,14 @@ function planRequest(event, url, name) {
     if (!kept) return fetch(event.request);
     return fetch(event.request).then(function (response) {
       if (response.status === 404) {
-        // no longer this person's plan: its copy goes
-        return caches.delete(name).then(function () { return response; });
+        // no longer this person's plan: its copy goes, and this worker with the last
+        return caches.delete(name).then(function () { return caches.keys(); })
+          .then(function (names) {
+            if (!names.some(function (n) { return n.indexOf(PREFIX) === 0; })) {
+              self.registration.unregister();
+            }
+            return response;
+          });
       }
       if (response.ok && response.type === "basic") {
         if (page && !url.search) {

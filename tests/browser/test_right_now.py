@@ -28,6 +28,9 @@ HOT = "Being told to calm down."
 REACTION = "I go quiet and stop answering."
 CACHES = "() => caches.keys()"
 WORKERS = "() => navigator.serviceWorker.getRegistrations().then(r => r.length)"
+NO_WORKERS = (
+    "() => navigator.serviceWorker.getRegistrations().then(r => r.length === 0)"
+)
 KEEP = "Keep a copy on this phone"
 PDF_MS = 20_000
 
@@ -238,3 +241,22 @@ def test_stopping_the_copy_removes_it_from_this_phone(phones: Phones) -> None:
     assert riley.evaluate(CACHES) == []
     assert riley.evaluate(WORKERS) == 0
     assert httpx.URL(riley.url).path == f"{phones.path}/now"
+
+
+def test_a_copy_of_a_plan_left_elsewhere_goes_at_the_next_visit(
+    phones: Phones,
+) -> None:
+    """Jordan leaves from another device: this phone never sees "My plans", but
+    the next visit online is answered "not found", and the copy goes with it."""
+    jordan = phones.jordan.page
+    jordan.goto(f"{phones.path}/now")
+    keep_a_copy(jordan)
+    Writer(phones.jordan.context, phones.path).post(f"{phones.path}/leave")
+    response = jordan.goto(f"{phones.path}/now")
+    assert response is not None
+    assert response.status == 404
+    assert jordan.evaluate(CACHES) == []
+    jordan.wait_for_function(NO_WORKERS)
+    phones.jordan.context.set_offline(True)
+    with pytest.raises(Error, match="ERR_INTERNET_DISCONNECTED"):
+        jordan.goto(f"{phones.path}/now")

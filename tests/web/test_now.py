@@ -253,3 +253,26 @@ def test_a_yes_taken_back_is_shown_to_talk_about_not_to_follow(agreed):
     (item,) = texts(back, ".now-item")
     assert item.startswith("We stop, and sit in the same room. Alex took the yes back")
     assert "Not at night, please." in item
+
+
+def test_kept_answers_join_a_draft_note_already_there_and_hide_nothing(agreed):
+    p = agreed.path
+    agreed.sam.post_form(
+        f"{p}/notes",
+        {
+            "what_i_feel": "EARLIER-FEEL",
+            "what_i_need": "EARLIER-NEED",
+            "about": f"entry:{agreed.ids['signal']}",
+            "action": "draft",
+        },
+    )
+    for feel in ("FIRST-NOW", "SECOND-NOW"):
+        kept = agreed.sam.post_form(f"{p}/now", {"feel": feel, "action": "keep"})
+        assert kept.status_code == 303
+    composer = soup(agreed.sam.get(f"{p}/notes")).find(id="composer")
+    feel = composer.find("textarea", {"name": "what_i_feel"}).text
+    assert feel == "EARLIER-FEEL\n\nFIRST-NOW\n\nSECOND-NOW"
+    assert composer.find("textarea", {"name": "what_i_need"}).text == "EARLIER-NEED"
+    about = composer.find("option", selected=True)
+    assert about["value"] == f"entry:{agreed.ids['signal']}"
+    assert "FIRST-NOW" not in agreed.alex.get(f"{p}/notes").text
