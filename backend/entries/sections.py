@@ -145,7 +145,7 @@ SECTIONS: tuple[Section, ...] = (
         prompt="What, day to day, helps each of you trust the other and feel "
         "trusted? What makes it safe enough to tell the truth here, the hard "
         "parts too?",
-        why="Safety here is not a promise to stay out of harm's way. It is being "
+        why="Safety here is not a promise that nothing bad will happen. It is being "
         "able to say what is real and still be trusted, for both of you.",
         examples=(
             "Saying when we need space, and when we'll be back.",

@@ -174,15 +174,7 @@ def add_response(
         draft=False,
         debrief_id=debrief_id,
     )
-    session.add(
-        EntryLink(
-            plan_id=plan.id,
-            response_id=response.id,
-            target_id=target.id,
-            created_by=author_id,
-        )
-    )
-    _signal(session, target)
+    _link(session, plan, response, target, account_id=author_id)
     session.commit()
     return response
 
@@ -391,6 +383,19 @@ def link_response(
     ).first()
     if existing:
         return existing
+    link = _link(session, plan, response, target, account_id=account_id)
+    session.commit()
+    return link
+
+
+def _link(
+    session: Session,
+    plan: Plan,
+    response: Entry,
+    target: Entry,
+    *,
+    account_id: uuid.UUID,
+) -> EntryLink:
     link = EntryLink(
         plan_id=plan.id,
         response_id=response.id,
@@ -400,7 +405,6 @@ def link_response(
     session.add(link)
     _signal(session, response)
     _signal(session, target)
-    session.commit()
     return link
 
 
