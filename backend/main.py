@@ -122,17 +122,19 @@ def create_app(
         db = engine if engine is not None else make_engine(settings.database_url)
         app.state.engine = db
         tidy: asyncio.Task[None] | None = None
+        stop = asyncio.Event()
         try:
             if db.dialect.name == "sqlite":
                 _check_sqlite(db)
             _check_keys(db, app.state.keys)
             # one connection handed in (the tests) is not shared with a task
             if isinstance(db, Engine):
-                tidy = asyncio.create_task(keep_tidy(db, settings))
+                tidy = asyncio.create_task(keep_tidy(db, settings, stop))
             yield
         finally:
             if tidy is not None:
-                tidy.cancel()
+                stop.set()
+                await tidy  # a sweep under way finishes first
             pdf = getattr(app.state, "pdf", None)
             if pdf is not None:
                 pdf.close()
