@@ -42,6 +42,8 @@ def _new_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         raise BackupProblem(f"{path} exists already: choose a new file.") from None
+    except OSError as error:
+        raise BackupProblem(f"{path} cannot be made: {error.strerror}.") from None
 
 
 def _copy(source: Path, target: Path) -> None:

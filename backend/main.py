@@ -124,6 +124,7 @@ def create_app(
         db = engine if engine is not None else make_engine(settings.database_url)
         app.state.engine = db
         tidy: asyncio.Task[None] | None = None
+        stop = asyncio.Event()
         if own_engine and db.dialect.name == "postgresql" and isinstance(db, Engine):
             # several processes may serve this database: signals go through it
             app.state.broker = PostgresBroker(
@@ -139,11 +140,12 @@ def create_app(
             _check_keys(db, app.state.keys)
             # one connection handed in (the tests) is not shared with a task
             if isinstance(db, Engine):
-                tidy = asyncio.create_task(keep_tidy(db, settings))
+                tidy = asyncio.create_task(keep_tidy(db, settings, stop))
             yield
         finally:
             if tidy is not None:
-                tidy.cancel()
+                stop.set()
+                await tidy  # a sweep under way finishes first
             await app.state.broker.stop()
             pdf = getattr(app.state, "pdf", None)
             if pdf is not None:

@@ -11,6 +11,7 @@ longer works.
 
 import asyncio
 import logging
+from contextlib import suppress
 from datetime import datetime, timedelta
 
 from anyio import to_thread
@@ -75,11 +76,17 @@ def sweep_now(engine: Engine, settings: Settings) -> dict[str, int]:
         return sweep(session, settings)
 
 
-async def keep_tidy(engine: Engine, settings: Settings) -> None:
-    """Sweep every `retention_minutes` until cancelled; a failed sweep waits a turn."""
+async def keep_tidy(engine: Engine, settings: Settings, stop: asyncio.Event) -> None:
+    """Sweep every `retention_minutes` until `stop` is set; a failed sweep waits a turn.
+
+    Stopping waits for a sweep under way to finish, so none outlives the server.
+    """
     every = settings.retention_minutes * 60
     while True:
-        await asyncio.sleep(every)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        if stop.is_set():
+            return
         try:
             deleted = await to_thread.run_sync(sweep_now, engine, settings)
         except Exception as error:  # the next turn tries again

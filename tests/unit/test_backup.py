@@ -123,6 +123,8 @@ def test_restore_writes_only_into_an_empty_database(
     # a backup never overwrites a file
     assert main(["backup", str(copy)]) == 1
     assert "exists already" in capsys.readouterr().err
+    assert main(["backup", str(tmp_path / "no-such-folder" / "x.backup")]) == 1
+    assert "cannot be made: No such file or directory" in capsys.readouterr().err
 
 
 def test_restore_refuses_what_is_not_a_backup(tmp_path, monkeypatch, capsys):

@@ -66,6 +66,10 @@ def _words(column: str) -> str:
     return f"{SENTINEL} in {column}"
 
 
+def _each(*fields: str) -> dict[str, str]:
+    return {field: _words(field) for field in fields}
+
+
 def _write_everywhere(session: Session) -> dict[str, str]:
     """A sentinel in every sealed column, through the models the app uses."""
     sam, alex = make_account(session, "Sam"), make_account(session, "Alex")
@@ -105,18 +109,13 @@ def _write_everywhere(session: Session) -> dict[str, str]:
             DebriefAnswer(
                 debrief_id=debrief.id,
                 account_id=sam.id,
-                what_happened=_words("what_happened"),
-                how_it_felt=_words("how_it_felt"),
-                what_would_help=_words("what_would_help"),
-                what_to_change=_words("what_to_change"),
+                **_each("what_happened", "how_it_felt", "what_would_help"),
+                **_each("what_to_change"),
             ),
             Note(
                 plan_id=plan.id,
                 author_id=alex.id,
-                what_i_see=_words("what_i_see"),
-                what_i_feel=_words("what_i_feel"),
-                what_i_need=_words("what_i_need"),
-                body=_words("note.body"),
+                **_each("what_i_see", "what_i_feel", "what_i_need", "body"),
             ),
             SavedForm(
                 token_hash="h" * 64,

@@ -1,6 +1,7 @@
 """What has ended is deleted on a schedule inside the server (backend/retention.py)."""
 
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,19 @@ AGO = {
 }
 
 
+def _signed_in(
+    account_id: uuid.UUID, token_hash: str, started: timedelta, seen: timedelta
+) -> AuthSession:
+    now = utc_now()
+    return AuthSession(
+        token_hash=token_hash,
+        account_id=account_id,
+        csrf_secret="c",
+        created_at=now - started,
+        last_seen_at=now - seen,
+    )
+
+
 def _rows(session: Session) -> None:
     """One row of each kind that has ended, and one beside it that has not."""
     now = utc_now()
@@ -28,28 +42,10 @@ def _rows(session: Session) -> None:
     session.add_all(
         [
             # signed in an hour ago and still here
-            AuthSession(
-                token_hash="fresh-session",
-                account_id=sam.id,
-                csrf_secret="c",
-                created_at=now - timedelta(hours=1),
-                last_seen_at=now - AGO["minutes"],
-            ),
+            _signed_in(sam.id, "fresh-session", timedelta(hours=1), AGO["minutes"]),
             # timed out two hours ago: still known, so a form posted from it is kept
-            AuthSession(
-                token_hash="recently-ended",
-                account_id=sam.id,
-                csrf_secret="c",
-                created_at=now - timedelta(hours=3),
-                last_seen_at=now - AGO["hours"],
-            ),
-            AuthSession(
-                token_hash="ended-days-ago",
-                account_id=sam.id,
-                csrf_secret="c",
-                created_at=now - AGO["days"],
-                last_seen_at=now - AGO["days"],
-            ),
+            _signed_in(sam.id, "recently-ended", timedelta(hours=3), AGO["hours"]),
+            _signed_in(sam.id, "ended-days-ago", AGO["days"], AGO["days"]),
             PasswordReset(
                 token_hash="fresh-link",
                 account_id=sam.id,
