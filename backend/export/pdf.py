@@ -38,6 +38,9 @@ PAPERS = {"a4": ("A4", 210.0, 297.0), "letter": ("letter", 215.9, 279.4)}
 # The card: a 2 x 2 grid of 85 x 55 mm panels (bank-card size) at the top of the
 # sheet, cut out and folded twice; the page area is exactly the card.
 CARD_WIDTH_MM, CARD_HEIGHT_MM, CARD_TOP_MM = 170.0, 110.0, 15.0
+# More than this much of "right now" (see PlanView.moment_size) never fits on the
+# first page: a long plan is laid out once, without trying a page break first.
+FIRST_PAGE_HOLDS = 6000
 
 _SERVED = {
     ".css": "text/css; charset=utf-8",
@@ -148,9 +151,11 @@ def _plan(view: PlanView, paper: str) -> Document:
     """The plan; what serves the moment has a page of its own when it fits on the
     first, and otherwise the rest follows straight on, leaving no half-empty page."""
     template = _env.get_template("pdf/plan.html")
-    document = _layout(template.render(plan=view, flowing=False), _page_css(paper))
-    if "now-end" in document.pages[0].anchors or not (view.moment or view.reactions):
-        return document
+    if view.moment_size() <= FIRST_PAGE_HOLDS:
+        document = _layout(template.render(plan=view, flowing=False), _page_css(paper))
+        if "now-end" in document.pages[0].anchors or not view.moment_size():
+            return document
+    # far too long for one page, or found too long: one more render, no break
     return _layout(template.render(plan=view, flowing=True), _page_css(paper))
 
 

@@ -16,6 +16,7 @@ Rules this module keeps:
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -27,6 +28,7 @@ from backend.entries.sections import BY_KEY, RESPONSES
 
 SIGNALS, REACTIONS, HELPS = "signals", "reactions", "feel_safe"
 MOMENT = (SIGNALS, RESPONSES)  # the shared sections of the right-now part
+ENTRY_ROOM = 150  # an entry's byline and spacing, in characters of text
 # Our own month names: the server's locale must not change what is printed.
 MONTHS = (
     "January",
@@ -99,6 +101,14 @@ class PlanView:
     def responses(self) -> tuple[EntryView, ...]:
         return self.section(RESPONSES)
 
+    def moment_size(self) -> int:
+        """About how much room "right now" takes: its characters, and as many
+        again per entry for its byline and spacing."""
+        entries = [e for s in self.moment for e in s.entries]
+        if self.reactions:
+            entries += [e for row in self.reactions.rows for e in row if e]
+        return sum(len(e.text) + ENTRY_ROOM for e in entries)
+
     @property
     def empty(self) -> bool:
         return not (self.moment or self.reactions or self.personal or self.shared)
@@ -164,7 +174,9 @@ def build_view(
     )
 
 
-def _side_by_side(personal: list[Any], entry_view: Any) -> list[SideBySide]:
+def _side_by_side(
+    personal: list[Any], entry_view: Callable[[dict[str, Any]], EntryView]
+) -> list[SideBySide]:
     """Each personal section once, with a column for each partner who wrote in it."""
     columns: dict[str, list[tuple[dict[str, Any], list[EntryView]]]] = {}
     for partner, groups in personal:
@@ -182,7 +194,7 @@ def _side_by_side(personal: list[Any], entry_view: Any) -> list[SideBySide]:
         found.append(
             SideBySide(
                 key=key,
-                heading=BY_KEY[key].my_title,
+                heading=BY_KEY[key].my_title or BY_KEY[key].title,
                 names=tuple(partner["name"] for partner, _ in written),
                 slots=tuple(partner["slot"] for partner, _ in written),
                 rows=rows,
