@@ -249,3 +249,27 @@ def test_a_partner_who_left_is_a_former_partner_in_earlier_versions(partners):
     assert "lighthouse" in " ".join(text.split())
     assert "Alex" not in text
     assert "a former partner" in text
+
+
+def test_things_between_two_wait_for_the_partner_and_the_page_offers_inviting(
+    client, make_client
+):
+    sam = client.sign_up("Sam")
+    path = sam.post_form("/plans", {"title": "Us"}).headers["location"]
+    between = ("/debriefs", "/feedback", "/since", "/timeline")
+    page = soup(sam.get(path))
+    hrefs = {a["href"] for a in page.find_all("a", href=True)}
+    assert not {path + end for end in between} & hrefs
+    offer = page.select_one(".plan-tools-later a")
+    assert offer["href"] == "#invite_panel"
+    assert page.find(id="invite_panel").find("button")
+    assert page.find(id="revisit_panel") is None
+    assert page.find(id="presence_choice") is None
+    link = soup(sam.post_form(f"{path}/invite")).find("input", id="invite-link")
+    alex = make_client().sign_up("Alex")
+    alex.post_form(f"/invite/{link['value'].rsplit('/', 1)[1]}")
+    page = soup(sam.get(path))
+    hrefs = {a["href"] for a in page.find_all("a", href=True)}
+    assert {path + end for end in between} <= hrefs
+    assert page.select_one(".plan-tools-later") is None
+    assert page.find(id="revisit_panel")
