@@ -7,9 +7,10 @@ in as Sam in the system's Chromium, and saves
     docs/screenshots/<page>-phone.png     390 x 844
     docs/screenshots/<page>-desktop.png   1280 x 800
 
-for the home page, sign-in, my plans, the plan, the agreed plan and the
-versions page (whole pages, not just the first screen), plus pdf-page1.png, the
-agreed plan's PDF, first page, as pdftoppm renders it.
+for the home page, sign-in, my plans, the plan, the agreed plan, the
+versions page and reflective feedback (whole pages, not just the first
+screen), plus pdf-page1.png, the agreed plan's PDF, first page, as pdftoppm
+renders it.
 
 Screenshots depend on the machine's fonts and Chromium build: they are for
 people to look at, not for comparing pixels.
@@ -162,6 +163,12 @@ def open_versions(page: Page) -> None:
         ).to_be_visible()
 
 
+def open_feedback(page: Page) -> None:
+    open_plan(page)
+    page.get_by_role("link", name="Reflective feedback").click()
+    expect(page.get_by_role("heading", name="Reflective feedback")).to_be_visible()
+
+
 # (file name, signed in?, how to get there)
 PAGES: list[tuple[str, bool, Callable[[Page], None]]] = [
     ("home", False, lambda page: page.goto("/")),
@@ -170,6 +177,7 @@ PAGES: list[tuple[str, bool, Callable[[Page], None]]] = [
     ("plan", True, open_plan),
     ("agreed", True, open_agreed),
     ("versions", True, open_versions),
+    ("feedback", True, open_feedback),
 ]
 
 
