@@ -9,6 +9,7 @@ from backend.consent import service as consent
 from backend.db import make_engine, write_session
 from backend.entries import service as entries
 from backend.models import Account, Entry, Plan
+from backend.notes import service as feedback
 from backend.plans import service as plans
 
 PEOPLE = (
@@ -25,6 +26,15 @@ ALEX_WRITES = (
     ("reactions", "I get sharp and say things to push you away."),
     ("comes_up", "Old stories about being too much for people."),
 )
+# reflective feedback from Alex, asking back, and Sam's answer in the thread
+FEEDBACK = {
+    "what_i_see": "When the evening goes quiet, I catch myself deciding that "
+    "something must be wrong, and I start reading every silence as a warning.",
+    "what_i_feel": "I'm tense and I hover, and then I feel guilty for hovering.",
+    "what_i_need": "To talk about what our word means, so a quiet evening can "
+    "just be a quiet evening.",
+}
+ANSWER = "I didn't know the quiet read that way. Mostly it's me resting. Sunday?"
 SHARED = (
     (
         "edge_responses",
@@ -126,6 +136,26 @@ def _seed(session: Session, hasher: Hasher, settings: Settings) -> None:
         section="hot_buttons",
         text="Plans changing at the last minute. (Still thinking.)",
         draft=True,
+    )
+    note = feedback.write_note(
+        session,
+        plan,
+        author_id=alex.id,
+        parts=FEEDBACK,
+        entry_id=str(shared[1].id),
+        debrief_id=None,
+        draft_id=None,
+        send=True,
+        asks_back=True,
+    )
+    feedback.write_reply(
+        session,
+        plan,
+        str(note.id),
+        author_id=sam.id,
+        body=ANSWER,
+        draft_id=None,
+        send=True,
     )
 
 

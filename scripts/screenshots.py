@@ -8,12 +8,13 @@ in as Sam in the system's Chromium, and saves
     docs/screenshots/<page>-desktop.png   1280 x 800
 
 for the home page, sign-in, a first visit to a new plan, my plans, the plan,
-the agreed plan and the versions page (whole pages, not just the first screen),
-a hot button paired with what we'll do when it happens (its card), plus
-pdf-page1.png, the agreed plan's PDF, first page, as pdftoppm renders it,
-pdf-card.png, the pocket card cut out of its sheet, and the right-now view on a
-phone in both themes: now-phone-light.png and now-phone-dark.png (whole pages)
-and now-phone-screen.png (the first screen, light).
+the agreed plan, the versions page and reflective feedback (whole pages, not
+just the first screen), a hot button paired with what we'll do when it happens
+(its card), plus pdf-page1.png, the agreed plan's PDF, first page, as pdftoppm
+renders it, pdf-card.png, the pocket card cut out of its sheet, and the
+right-now view on a phone in both themes: now-phone-light.png and
+now-phone-dark.png (whole pages) and now-phone-screen.png (the first screen,
+light).
 
 Screenshots depend on the machine's fonts and Chromium build: they are for
 people to look at, not for comparing pixels.
@@ -235,6 +236,12 @@ def right_now(browser, base_url: str, who: dict, out: Path) -> list[Path]:
     return saved
 
 
+def open_feedback(page: Page) -> None:
+    open_plan(page)
+    page.get_by_role("link", name="Reflective feedback").click()
+    expect(page.get_by_role("heading", name="Reflective feedback")).to_be_visible()
+
+
 # (file name, signed in?, how to get there)
 PAGES: list[tuple[str, bool, Callable[[Page], None]]] = [
     ("home", False, lambda page: page.goto("/")),
@@ -244,6 +251,7 @@ PAGES: list[tuple[str, bool, Callable[[Page], None]]] = [
     ("plan", True, open_plan),
     ("agreed", True, open_agreed),
     ("versions", True, open_versions),
+    ("feedback", True, open_feedback),
 ]
 
 

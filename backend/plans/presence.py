@@ -8,26 +8,17 @@ both where presence is published (the event stream) and where it is read (the
 
 import uuid
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from backend.db import record_signal
 from backend.errors import NotFound
-from backend.models import Membership, Plan
-
-
-def _membership(
-    session: Session, plan_id: uuid.UUID, account_id: uuid.UUID
-) -> Membership | None:
-    return session.exec(
-        select(Membership).where(
-            Membership.plan_id == plan_id, Membership.account_id == account_id
-        )
-    ).first()
+from backend.models import Plan
+from backend.plans.service import membership
 
 
 def shows_presence(session: Session, plan_id: uuid.UUID, account_id: uuid.UUID) -> bool:
     """Has this partner chosen to let the other see when they are here?"""
-    member = _membership(session, plan_id, account_id)
+    member = membership(session, plan_id, account_id)
     return bool(member and member.shows_presence)
 
 
@@ -38,7 +29,7 @@ def choose_presence(
 
     The signal names no one: it only tells open pages to ask again.
     """
-    member = _membership(session, plan.id, account_id)
+    member = membership(session, plan.id, account_id)
     if member is None:
         raise NotFound
     if member.shows_presence != show:

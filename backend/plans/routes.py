@@ -244,8 +244,13 @@ def choose_presence(
     session: SessionDep,
     show: Annotated[str, Form()] = "",
 ) -> Response:
-    """Turn "here now" on or off for oneself, in this plan only."""
+    """Turn "here now" on or off for oneself, in this plan only.
+
+    One's open streams of the plan end, and the pages reconnect under the new
+    choice: a stream announces its coming and going only if it was chosen.
+    """
     presence.choose_presence(session, plan, account_id=account.id, show=bool(show))
+    request.app.state.broker.end_member(plan.id, account.id)
     if not is_fragment(request):
         target = path_for(request, "plans.detail", plan_id=plan.id)
         return redirect(request, f"{target}#presence_choice")

@@ -268,3 +268,27 @@ def test_without_a_configured_address_links_follow_the_address_in_use(settings, 
     assert sam.post_form("/plans", {"title": "Here"}, headers=same).status_code == 303
     other = {"Origin": "http://127.0.0.1:8000"}
     assert sam.post_form("/plans", {"title": "There"}, headers=other).status_code == 403
+
+
+def test_things_between_two_wait_for_the_partner_and_the_page_offers_inviting(
+    client, make_client
+):
+    sam = client.sign_up("Sam")
+    path = sam.post_form("/plans", {"title": "Us"}).headers["location"]
+    between = ("/debriefs", "/feedback", "/since", "/timeline")
+    page = soup(sam.get(path))
+    hrefs = {a["href"] for a in page.find_all("a", href=True)}
+    assert not {path + end for end in between} & hrefs
+    offer = page.select_one(".plan-tools-later a")
+    assert offer["href"] == "#invite_panel"
+    assert page.find(id="invite_panel").find("button")
+    assert page.find(id="revisit_panel") is None
+    assert page.find(id="presence_choice") is None
+    link = soup(sam.post_form(f"{path}/invite")).find("input", id="invite-link")
+    alex = make_client().sign_up("Alex")
+    alex.post_form(f"/invite/{link['value'].rsplit('/', 1)[1]}")
+    page = soup(sam.get(path))
+    hrefs = {a["href"] for a in page.find_all("a", href=True)}
+    assert {path + end for end in between} <= hrefs
+    assert page.select_one(".plan-tools-later") is None
+    assert page.find(id="revisit_panel")
