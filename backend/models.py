@@ -395,6 +395,11 @@ class PlanVersion(SQLModel, table=True):
     sealed_at: datetime | None = None
     snapshot: dict[str, Any] = Field(sa_column=sa.Column(SealedJSON, nullable=False))
     summary: str = ""
+    # [[entry id, version], ...] of the snapshot: kept so that a write need not
+    # read the snapshot to compare with it; empty on versions made before it was
+    signature: list[Any] | None = Field(
+        default=None, sa_column=sa.Column(sa.JSON, nullable=True)
+    )
 
 
 class Debrief(SQLModel, table=True):

@@ -88,8 +88,12 @@ def revisions_at(
     """The revisions (entry id, version) asked for, in one query."""
     if not wanted:
         return {}
+    versions = {v for asked in wanted.values() for v in asked}
     rows = session.exec(
-        select(Revision).where(col(Revision.entry_id).in_(list(wanted)))
+        select(Revision).where(
+            col(Revision.entry_id).in_(list(wanted)),
+            col(Revision.version).in_(versions),
+        )
     ).all()
     return {(r.entry_id, r.version): r for r in rows if r.version in wanted[r.entry_id]}
 
@@ -97,7 +101,65 @@ def revisions_at(
 def agreed_snapshot(session: Session, plan: Plan) -> dict[str, Any]:
     """The agreed plan now: each entry's agreed wording, and what was taken back."""
     people = people_of(session, plan.id)
-    entries = _entries_in_plan(session, plan.id)
+    agreed, taken_back = _agreed_items(
+        session, people, _entries_in_plan(session, plan.id)
+    )
+    _add_answers(session, agreed)
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "plan": {"id": str(plan.id), "title": plan.title},
+        "partners": _partners(people),
+        "entries": agreed,
+        "taken_back": taken_back,
+    }
+
+
+def patched_snapshot(
+    session: Session, plan: Plan, old: dict[str, Any], entry_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """`old` with one entry's place worked out again: what `agreed_snapshot` would
+    give now, when only that entry changed since `old` was made.
+
+    None when `old` cannot be patched (another format, other partners, an entry
+    no longer in the plan): the caller builds the snapshot whole instead.
+    """
+    people = people_of(session, plan.id)
+    if old.get("format") != SNAPSHOT_FORMAT or old.get("partners") != _partners(people):
+        return None
+    order = {
+        str(i): n
+        for n, i in enumerate(
+            session.exec(
+                select(Entry.id)
+                .where(Entry.plan_id == plan.id, in_plan_clause())
+                .order_by(col(Entry.created_at), col(Entry.id))
+            ).all()
+        )
+    }
+    key = str(entry_id)
+    kept = [i for i in old["entries"] if i["id"] != key]
+    back = [i for i in old.get("taken_back", []) if i["id"] != key]
+    if any(i["id"] not in order for i in kept + back):
+        return None
+    entry = session.get(Entry, entry_id) if key in order else None
+    agreed, taken_back = _agreed_items(session, people, [entry] if entry else [])
+    # copies: answers are filled in afresh, and `old` stays as it was
+    entries = sorted([dict(i) for i in kept] + agreed, key=lambda i: order[i["id"]])
+    back = sorted(back + taken_back, key=lambda i: order[i["id"]])
+    _add_answers(session, entries)
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "plan": {"id": str(plan.id), "title": plan.title},
+        "partners": _partners(people),
+        "entries": entries,
+        "taken_back": back,
+    }
+
+
+def _agreed_items(
+    session: Session, people: dict[uuid.UUID, Person], entries: list[Entry]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The snapshot items of these entries: agreed, and taken back."""
     found = standings(session, entries, list(people))
     wanted: dict[uuid.UUID, set[int]] = defaultdict(set)
     for e in entries:
@@ -123,14 +185,7 @@ def agreed_snapshot(session: Session, plan: Plan) -> dict[str, Any]:
                 note=back.note or "",
             )
             taken_back.append(item)
-    _add_answers(session, agreed)
-    return {
-        "format": SNAPSHOT_FORMAT,
-        "plan": {"id": str(plan.id), "title": plan.title},
-        "partners": _partners(people),
-        "entries": agreed,
-        "taken_back": taken_back,
-    }
+    return agreed, taken_back
 
 
 def signature(snapshot: dict[str, Any]) -> list[tuple[str, int]]:

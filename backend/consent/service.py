@@ -73,7 +73,7 @@ def agree(
         entry.deleted_by = account_id
         session.add(entry)
     record_signal(session, plan.id, "entry", entry.id)
-    refresh_plan_version(session, plan)
+    refresh_plan_version(session, plan, entry_id=entry.id)
     session.commit()
     return entry
 
@@ -92,7 +92,7 @@ def withdraw_proposal(
         entry.text = agreed_text(session, entry) or entry.text
         session.add(entry)
     record_signal(session, plan.id, "entry", entry.id)
-    refresh_plan_version(session, plan)
+    refresh_plan_version(session, plan, entry_id=entry.id)
     session.commit()
     return entry
 
@@ -109,7 +109,7 @@ def take_back(
     cleaned = clean_text(note).strip()[:NOTE_MAX] or None
     if _withdraw(session, entry, account_id, newer_than=None, note=cleaned):
         record_signal(session, plan.id, "entry", entry.id)
-        refresh_plan_version(session, plan)
+        refresh_plan_version(session, plan, entry_id=entry.id)
         session.commit()
     return entry
 

@@ -1,9 +1,12 @@
 """Numbered versions of the agreed plan, one per sitting.
 
 Every change to what is agreed goes through `refresh_plan_version` before its
-commit. Changes made in one sitting gather into one version: the newest version
-stays open while changes keep coming, and is sealed after 30 quiet minutes, or
-as soon as it is printed, downloaded or shared. A sealed version never changes.
+commit. Told which entry changed, it patches the newest snapshot for that entry
+alone (`agreed.patched_snapshot`); each version keeps its signature, so nothing
+is rebuilt or compared that the change did not touch. Changes made in one
+sitting gather into one version: the newest version stays open while changes
+keep coming, and is sealed after 30 quiet minutes, or as soon as it is printed,
+downloaded or shared. A sealed version never changes.
 """
 
 import uuid
@@ -11,9 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from backend.consent.agreed import agreed_snapshot, signature
+from backend.consent.agreed import agreed_snapshot, patched_snapshot, signature
 from backend.db import utc_now
 from backend.entries.diff import word_diff
 from backend.errors import NotFound
@@ -39,9 +43,17 @@ def latest_version(session: Session, plan_id: uuid.UUID) -> PlanVersion | None:
 
 
 def refresh_plan_version(
-    session: Session, plan: Plan, *, now: datetime | None = None
+    session: Session,
+    plan: Plan,
+    *,
+    entry_id: uuid.UUID | None = None,
+    now: datetime | None = None,
 ) -> PlanVersion | None:
-    """Record a change to what is agreed: in this sitting's version, or a new one."""
+    """Record a change to what is agreed: in this sitting's version, or a new one.
+
+    `entry_id` names the one entry the change touched; without it (partners
+    came or went, an account was erased) the agreed plan is worked out whole.
+    """
     session.flush()
     # Writers of one plan take turns from here to commit, so two cannot both
     # number their version N+1 (PostgreSQL; SQLite has one writer anyway). NO KEY
@@ -51,12 +63,17 @@ def refresh_plan_version(
     )
     moment = now or utc_now()
     latest = latest_version(session, plan.id)
-    snapshot = agreed_snapshot(session, plan)
-    if signature(snapshot) == (signature(latest.snapshot) if latest else []):
+    snapshot = None
+    if latest is not None and entry_id is not None:
+        snapshot = patched_snapshot(session, plan, latest.snapshot, entry_id)
+    if snapshot is None:
+        snapshot = agreed_snapshot(session, plan)
+    now_signed = _signed(signature(snapshot))
+    if now_signed == (signature_of(latest) if latest else []):
         return None
     if latest is not None and not is_sealed(latest, now=moment):
         before = _sealed_before(session, plan.id, latest.number)
-        if before is not None and signature(before.snapshot) == signature(snapshot):
+        if before is not None and signature_of(before) == now_signed:
             # the sitting undid its own changes: nothing new to keep
             session.delete(latest)
             session.flush()
@@ -64,7 +81,8 @@ def refresh_plan_version(
         snapshot["version"] = latest.number
         snapshot["created_at"] = latest.created_at.isoformat()
         latest.snapshot = snapshot
-        latest.summary = summary(before.snapshot if before else None, snapshot)
+        latest.signature = now_signed
+        latest.summary = summary(signature_of(before) if before else [], now_signed)
         latest.updated_at = moment
         session.add(latest)
         session.flush()
@@ -76,7 +94,8 @@ def refresh_plan_version(
         plan_id=plan.id,
         number=(latest.number + 1) if latest else 1,
         snapshot=snapshot,
-        summary=summary(latest.snapshot if latest else None, snapshot),
+        signature=now_signed,
+        summary=summary(signature_of(latest) if latest else [], now_signed),
         created_at=moment,
         updated_at=moment,
     )
@@ -85,6 +104,19 @@ def refresh_plan_version(
     session.add(version)
     session.flush()
     return version
+
+
+def _signed(pairs: list[tuple[str, int]]) -> list[list[Any]]:
+    """A signature as JSON keeps it: lists, not tuples."""
+    return [[key, number] for key, number in pairs]
+
+
+def signature_of(version: PlanVersion) -> list[list[Any]]:
+    """The version's signature: kept with it, or (made before it was) read from
+    its snapshot."""
+    if version.signature is not None:
+        return [list(pair) for pair in version.signature]
+    return _signed(signature(version.snapshot))
 
 
 def seal(session: Session, version: PlanVersion) -> None:
@@ -98,19 +130,21 @@ def _sealed_before(
     session: Session, plan_id: uuid.UUID, number: int
 ) -> PlanVersion | None:
     return session.exec(
-        select(PlanVersion).where(
-            PlanVersion.plan_id == plan_id, PlanVersion.number == number - 1
-        )
+        select(PlanVersion)
+        .where(PlanVersion.plan_id == plan_id, PlanVersion.number == number - 1)
+        # its signature is enough, unless it predates keeping one
+        .options(defer(PlanVersion.snapshot))  # type: ignore[arg-type]
     ).first()
 
 
-def summary(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
-    before = {e["id"]: e["version"] for e in (old or {"entries": []})["entries"]}
-    after = {e["id"]: e["version"] for e in new["entries"]}
+def summary(old: list[list[Any]], new: list[list[Any]]) -> str:
+    """What changed between two signatures, in words."""
+    before = {k: v for k, v in old if not k.startswith("back:")}
+    after = {k: v for k, v in new if not k.startswith("back:")}
     added = len(after.keys() - before.keys())
     removed = len(before.keys() - after.keys())
     changed = sum(1 for k in after.keys() & before.keys() if after[k] != before[k])
-    back = len(new.get("taken_back", []))
+    back = sum(1 for k, _ in new if k.startswith("back:"))
     parts = [
         f"{n} {word}"
         for n, word in (

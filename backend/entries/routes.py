@@ -10,7 +10,7 @@ from starlette.responses import Response
 from backend.deps import CurrentAccount, MemberPlan, SessionDep
 from backend.entries import rules, service
 from backend.entries.diff import word_diff
-from backend.entries.sections import BY_KEY
+from backend.entries.sections import BY_KEY, RESPONSES
 from backend.errors import FormError
 from backend.plans.cards import ENTRY, card, pinned_id, plan_path, refused
 from backend.plans.page import plan_page
@@ -103,6 +103,37 @@ def entry_card(
         "entries/entry.html",
         {"page": page, "plan": plan, "card": view, "pinned_id": pinned_text},
         block="entry_card",
+    )
+
+
+@router.get(ENTRY + "/more", name="entries.more")
+def more(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    entry_id: str,
+) -> Response:
+    """The card's quieter actions (take back, let's talk, say what it answers):
+    fetched when its menu opens, or a page of their own without JavaScript."""
+    entry = service.get_entry(session, plan, entry_id, account.id)
+    page = plan_page(
+        session, plan, account.id, only=[entry.id], targets=entry.section == RESPONSES
+    )
+    view = page.cards.get(entry.id)
+    if view is None:  # removed meanwhile: nothing more to do but what its card says
+        return card(request, session, plan, account.id, entry.id)
+    return render(
+        request,
+        "entries/entry.html",
+        {
+            "page": page,
+            "plan": plan,
+            "card": view,
+            "more": True,
+            "alone": not is_fragment(request),
+        },
+        block="entry_more",
     )
 
 

@@ -245,7 +245,7 @@ def _save_wording(
     )
     session.flush()
     record_consent(session, entry, author_id)
-    refresh_plan_version(session, plan)
+    refresh_plan_version(session, plan, entry_id=entry.id)
 
 
 def remove_entry(
@@ -290,7 +290,7 @@ def remove_entry(
     entry.removed_note = why
     session.add(entry)
     _signal(session, entry)
-    refresh_plan_version(session, plan)
+    refresh_plan_version(session, plan, entry_id=entry.id)
     session.commit()
     return entry
 
@@ -307,7 +307,7 @@ def restore_entry(
         entry.removed_note = None
         session.add(entry)
         _signal(session, entry, appeared=True)
-        refresh_plan_version(session, plan)
+        refresh_plan_version(session, plan, entry_id=entry.id)
         session.commit()
     return entry
 
@@ -323,7 +323,7 @@ def share_draft(
         entry.updated_at = utc_now()
         session.add(entry)
         _signal(session, entry, appeared=True)
-        refresh_plan_version(session, plan)
+        refresh_plan_version(session, plan, entry_id=entry.id)
         session.commit()
     return entry
 
@@ -510,6 +510,7 @@ def _scrub_snapshots(session: Session, plan_id: uuid.UUID, account_id: str) -> N
             if e.get("owner_id") != account_id and e.get("author_id") != account_id
         ]
         version.snapshot = snapshot
+        version.signature = None  # worked out from the scrubbed snapshot when asked
         session.add(version)
 
 

@@ -149,8 +149,12 @@ def plan_page(
     viewer_id: uuid.UUID,
     *,
     only: list[uuid.UUID] | None = None,
+    targets: bool = False,
 ) -> PlanPage:
-    """The plan as `viewer_id` sees it: their drafts, never their partner's."""
+    """The plan as `viewer_id` sees it: their drafts, never their partner's.
+
+    `targets`: also the entries a response can answer (for the card's menu).
+    """
     people = people_of(session, plan.id)
     me = people[viewer_id]
     partner = other_of(people, viewer_id)
@@ -197,8 +201,8 @@ def plan_page(
             removed.append(view)
         else:
             cards[e.id] = view
-    targets = link_targets(session, plan, people)
-    return PlanPage(plan, me, partner, people, cards, removed, targets)
+    answerable = link_targets(session, plan, people) if targets else []
+    return PlanPage(plan, me, partner, people, cards, removed, answerable)
 
 
 def link_targets(

@@ -47,7 +47,8 @@ def test_agreed_words_stay_until_both_change_them_on_phones(new_context) -> None
     expect(sams.get_by_role("button", name="Agree to take it out")).to_have_count(0)
 
     # Sam takes the yes back, with a note: never silent
-    sams.get_by_text("Take back my yes").click()
+    sams.locator("details.card-more > summary").click()
+    sams.get_by_text("Take back my yes", exact=True).click()
     sams.get_by_label("A note for Alex (optional)").fill("I froze last time.")
     sams.get_by_role("button", name="Take it back").click()
     expect(sams).to_contain_text("You took back the yes")

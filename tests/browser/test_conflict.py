@@ -107,7 +107,8 @@ def test_a_note_being_written_on_an_entry_survives_its_live_update(
     expect(card).to_be_visible(timeout=LIVE_MS)
 
     # Alex starts a note asking to talk about Sam's response
-    card.get_by_text("Let's talk about this").click()
+    card.locator("details.card-more > summary").click()
+    card.get_by_text("Let's talk about this", exact=True).click()
     note = card.get_by_label("What you'd like to talk about (optional)")
     note.fill("Who do we each call? Let's name them.")
     expect(note).to_be_focused()

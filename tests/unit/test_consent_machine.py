@@ -371,6 +371,17 @@ def machine(engine, partners_count: int, clock: Clock):
                 assert agreed.signature(newest) == agreed.signature(now)
 
         @invariant()
+        def each_version_keeps_its_own_signature(self):
+            """A version's kept signature is its snapshot's (tests/unit/
+            test_versions_incremental.py checks the snapshot against a rebuild)."""
+            if not hasattr(self, "session"):
+                return
+            for v in versions.versions(self.session, self.plan.id):
+                assert versions.signature_of(v) == [
+                    list(pair) for pair in agreed.signature(v.snapshot)
+                ]
+
+        @invariant()
         def sealed_versions_never_change_and_sittings_gather(self):
             if not hasattr(self, "session"):
                 return
@@ -466,6 +477,7 @@ STORIES = {
 CHECKS = (
     "agreed_view_is_newest_version_with_both_yeses",
     "newest_version_holds_the_agreed_view",
+    "each_version_keeps_its_own_signature",
     "sealed_versions_never_change_and_sittings_gather",
     "entry_rows_match_the_model",
 )
