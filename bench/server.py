@@ -134,6 +134,10 @@ def serve(
         "MUTUAL_ARGON2_TIME_COST": "1",
         "MUTUAL_ARGON2_MEMORY_KIB": "1024",
         "MUTUAL_ARGON2_PARALLELISM": "1",
+        # every bench client comes from 127.0.0.1: the caps per address and in
+        # all would refuse the live and memory cases' hundreds of streams
+        "MUTUAL_STREAMS_PER_ADDRESS": "5000",
+        "MUTUAL_STREAMS_TOTAL": "5000",
     }
     command = [
         sys.executable,

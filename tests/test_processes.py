@@ -311,22 +311,13 @@ def test_killing_one_process_leaves_the_other_serving(two, couple):
 
 
 def test_mutual_serve_runs_several_workers_on_postgres(db_url, real_engine):
+    from bench.processes import listeners
+
     served = _start(db_url, workers=2)
     try:
         _ready(served)
 
-        def listeners() -> int:
-            with real_engine.connect() as conn:
-                found = conn.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity"
-                        " WHERE application_name LIKE :name"
-                    ),
-                    {"name": f"{LISTENER_NAME}-%"},
-                ).scalar()
-            return int(found or 0)
-
-        _wait_for(lambda: listeners() == 2, 20, "two workers listening")
+        _wait_for(lambda: listeners(db_url) == 2, 20, "two workers listening")
         for _ in range(10):
             assert httpx.get(f"{served.url}/healthz", timeout=5).status_code == 200
     finally:

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 
 import anyio
 import psycopg
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -56,6 +57,14 @@ SENDER_NAME = "mutual-notify"  # and of the connections that send NOTIFY
 BATCH = 500  # notices sent in one transaction at most
 BACKOFF_FIRST = 0.1
 BACKOFF_MOST = 5.0
+# a connection whose peer vanished without a word is noticed within about a minute
+ALIVE = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
 
 
 def conninfo(database_url: str) -> str:
@@ -125,7 +134,6 @@ class Sender:
                     self._conn = psycopg.connect(
                         self._conninfo,
                         autocommit=True,
-                        connect_timeout=5,
                         application_name=f"{SENDER_NAME}-{os.getpid()}",
                     )
                 with self._conn.transaction(), self._conn.cursor() as cursor:
@@ -159,7 +167,7 @@ class PostgresBroker(Broker):
         self.renew_seconds = renew_seconds
         self.expire_seconds = expire_seconds
         self.origin = uuid.uuid4().hex  # this process, to skip its own notices
-        self._conninfo = conninfo(database_url)
+        self._conninfo = make_conninfo(conninfo(database_url), **ALIVE)
         self._rows: dict[Listener, uuid.UUID] = {}
         self._listening = asyncio.Event()
         self._stopping = False
