@@ -81,8 +81,9 @@ def _unspecified(host: str) -> bool:
 def _totals(settings: Settings, workers: int) -> str:
     """What N processes hold in all: each sizes its pools from the settings."""
     return (
-        f"Mutual: {workers} processes, in all up to {workers * 21} database "
-        f"connections (20 pooled + 1 listening each), {workers * settings.pdf_workers}"
+        f"Mutual: {workers} processes, in all up to {workers * 22} database "
+        "connections (20 pooled, 1 listening, 1 notifying each), "
+        f"{workers * settings.pdf_workers}"
         f" PDF renders and {workers * settings.hash_concurrency} password checks "
         "at once.\n"
     )

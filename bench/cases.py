@@ -379,8 +379,9 @@ class LiveResult:
     encodings: list[str]
 
 
-async def live(bench: Bench) -> LiveResult:
-    """Every live plan open by both partners; writers save, partners' streams wait."""
+async def live(bench: Bench, *, via: Server | None = None) -> LiveResult:
+    """Every live plan open by both partners; writers save, partners' streams wait.
+    Saves go `via` another server when given (streams stay on the bench's own)."""
     plans = bench.seeded.live
     pairs = [(plan, person) for plan in plans for person in plan.partners]
     streams = await open_streams(bench, pairs)
@@ -398,7 +399,7 @@ async def live(bench: Bench) -> LiveResult:
         stream = by_key[(f"/plans/{plan.id}/events", f"mutual_sid={partner.token}")]
         async with gate:
             version = bench.versions.setdefault(entry.id, entry.version)
-            conn = Connection(HOST, bench.server.port)
+            conn = Connection(HOST, (via or bench.server).port)
             arrival = stream.expect(entry.id)
             sent = time.perf_counter()
             response = await conn.send(

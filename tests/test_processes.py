@@ -311,22 +311,13 @@ def test_killing_one_process_leaves_the_other_serving(two, couple):
 
 
 def test_mutual_serve_runs_several_workers_on_postgres(db_url, real_engine):
+    from bench.processes import listeners
+
     served = _start(db_url, workers=2)
     try:
         _ready(served)
 
-        def listeners() -> int:
-            with real_engine.connect() as conn:
-                found = conn.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity"
-                        " WHERE application_name LIKE :name"
-                    ),
-                    {"name": f"{LISTENER_NAME}-%"},
-                ).scalar()
-            return int(found or 0)
-
-        _wait_for(lambda: listeners() == 2, 20, "two workers listening")
+        _wait_for(lambda: listeners(db_url) == 2, 20, "two workers listening")
         for _ in range(10):
             assert httpx.get(f"{served.url}/healthz", timeout=5).status_code == 200
     finally:
@@ -355,3 +346,24 @@ def test_replicas_starting_together_migrate_one_after_another(db_url):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_the_processes_bench_runs_and_reports(db_url, tmp_path, monkeypatch):
+    """`python -m bench.processes`, tiny: every figure is there; no target asserted."""
+    from bench import processes
+    from bench import server as bench_server
+    from tests.conftest import POSTGRES_URL
+
+    monkeypatch.setattr(bench_server, "POSTGRES_URL", POSTGRES_URL)
+    found = processes.main(["--smoke", "--out", str(tmp_path / "processes.json")])
+    assert json.loads((tmp_path / "processes.json").read_text()) == found
+    for workers in ("one", "two"):
+        for case in ("fragment", "save"):
+            assert found[workers][case]["rps"] > 0
+            assert found[workers][case]["errors"] == 0
+    assert found["ratio"]["fragment"] > 0
+    assert found["cross"]["errors"] == 0
+    assert found["cross"]["samples"] >= 1
+    assert found["per_save"]["rows"] >= 1  # a save adds a revision at least
+    assert found["per_save"]["wal_bytes"] > 0
+    assert found["notify"]["heard"] == found["notify"]["sent"] > 0

@@ -2,7 +2,8 @@
 
 - A signal (ids only, as in the in-process broker) is delivered to this
   process's streams at once and sent to the others with NOTIFY, after the
-  commit that caused it (backend.db's after-commit hook calls `publish`).
+  commit that caused it (backend.db's after-commit hook calls `publish`), by
+  one sending thread with a connection of its own.
 - Each process holds one dedicated LISTEN connection (psycopg 3, async) and
   hands what it hears to its own streams. If that connection drops, every local
   stream is closed, so browsers reconnect and fetch what they missed; new
@@ -23,12 +24,15 @@ import contextlib
 import json
 import logging
 import os
+import queue
 import random
+import threading
 import uuid
 from datetime import datetime, timedelta
 
 import anyio
 import psycopg
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -49,8 +53,18 @@ log = logging.getLogger("mutual.live")
 
 CHANNEL = "mutual_signals"
 LISTENER_NAME = "mutual-listen"  # application_name of LISTEN connections
+SENDER_NAME = "mutual-notify"  # and of the connections that send NOTIFY
+BATCH = 500  # notices sent in one transaction at most
 BACKOFF_FIRST = 0.1
 BACKOFF_MOST = 5.0
+# a connection whose peer vanished without a word is noticed within about a minute
+ALIVE = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
 
 
 def conninfo(database_url: str) -> str:
@@ -60,6 +74,83 @@ def conninfo(database_url: str) -> str:
         .set(drivername="postgresql")
         .render_as_string(hide_password=False)
     )
+
+
+class Sender:
+    """One thread with one connection of its own sends every NOTIFY, in order.
+
+    The after-commit hook only queues a notice, so a request never waits for a
+    pooled connection to announce its commit, and notices that pile up while one
+    is sent go together in one transaction (one commit, so one flush). A broken
+    connection is replaced once per batch; a batch that still fails is dropped
+    (logged by kind): the other processes' pages catch up when they reconnect.
+    """
+
+    def __init__(self, conninfo: str) -> None:
+        self._conninfo = conninfo
+        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+
+    def start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(
+                target=self._run, name=SENDER_NAME, daemon=True
+            )
+            self._thread.start()
+
+    def put(self, payload: str) -> None:
+        self._queue.put(payload)
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(5)
+            self._thread = None
+
+    def _run(self) -> None:
+        running = True
+        while running:
+            first = self._queue.get()
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    running = False
+                    break
+                batch.append(more)
+            self._send(batch)
+        self._close()
+
+    def _send(self, batch: list[str]) -> None:
+        for _ in range(2):
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = psycopg.connect(
+                        self._conninfo,
+                        autocommit=True,
+                        application_name=f"{SENDER_NAME}-{os.getpid()}",
+                    )
+                with self._conn.transaction(), self._conn.cursor() as cursor:
+                    cursor.executemany(
+                        "SELECT pg_notify(%s, %s)",
+                        [(CHANNEL, payload) for payload in batch],
+                    )
+                return
+            except (psycopg.Error, OSError) as exc:
+                log.warning("live signals could not be sent on: %s", _why(exc))
+                self._close()
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
 
 
 class PostgresBroker(Broker):
@@ -76,12 +167,12 @@ class PostgresBroker(Broker):
         self.renew_seconds = renew_seconds
         self.expire_seconds = expire_seconds
         self.origin = uuid.uuid4().hex  # this process, to skip its own notices
-        self._conninfo = conninfo(database_url)
+        self._conninfo = make_conninfo(conninfo(database_url), **ALIVE)
         self._rows: dict[Listener, uuid.UUID] = {}
         self._listening = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
-        self.drops = 0  # times the LISTEN connection was lost (for the tests)
+        self._sender = Sender(self._conninfo)
 
     # -- lifetime ---------------------------------------------------------
 
@@ -91,6 +182,7 @@ class PostgresBroker(Broker):
 
     async def start(self) -> None:
         self._stopping = False
+        self._sender.start()
         self._tasks = [
             asyncio.create_task(self._listen_forever(), name="mutual-listen"),
             asyncio.create_task(self._renew_forever(), name="mutual-renew"),
@@ -107,6 +199,7 @@ class PostgresBroker(Broker):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        await anyio.to_thread.run_sync(self._sender.stop)
         rows = list(self._rows.values())
         if rows:
             with contextlib.suppress(Exception):
@@ -132,18 +225,9 @@ class PostgresBroker(Broker):
         self._notify({"end": "member", "p": str(plan_id), "v": str(account_id)})
 
     def _notify(self, message: dict[str, str]) -> None:
-        """NOTIFY the other processes. Called after a commit: if the database
-        cannot be reached now, their pages catch up when they reconnect."""
+        """NOTIFY the other processes, through the sender's own connection."""
         payload = json.dumps({"o": self.origin, **message}, separators=(",", ":"))
-        try:
-            with self.engine.connect() as conn:
-                conn.execute(
-                    text("SELECT pg_notify(:channel, :payload)"),
-                    {"channel": CHANNEL, "payload": payload},
-                )
-                conn.commit()
-        except Exception as exc:
-            log.warning("a live signal could not be sent on: %s", type(exc).__name__)
+        self._sender.put(payload)
 
     # -- hearing ----------------------------------------------------------
 
@@ -186,7 +270,6 @@ class PostgresBroker(Broker):
             finally:
                 if self._listening.is_set():
                     self._listening.clear()
-                    self.drops += 1
                     # streams may have missed signals: closed, they reconnect
                     # and their pages fetch themselves again
                     self._end(lambda _plan, _item: True)
