@@ -6,7 +6,7 @@ that version's whole snapshot. Versions from before are left empty and read
 their signature from their snapshot, the way every version did until now.
 
 Revision ID: 5b0c2e7d91a4
-Revises: 1f364ce41eb2
+Revises: 5e1a7c0d9b42
 Create Date: 2026-11-30 07:35:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5b0c2e7d91a4"
-down_revision: str | None = "1f364ce41eb2"
+down_revision: str | None = "5e1a7c0d9b42"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

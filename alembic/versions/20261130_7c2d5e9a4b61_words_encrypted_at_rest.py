@@ -11,7 +11,7 @@
 Downgrading decrypts them again.
 
 Revision ID: 7c2d5e9a4b61
-Revises: 5e1a7c0d9b42
+Revises: 5b0c2e7d91a4
 Create Date: 2026-11-30 07:40:00.000000
 
 """
@@ -51,7 +51,7 @@ SEALED = [
 ]
 
 revision: str = '7c2d5e9a4b61'
-down_revision: str | None = '5e1a7c0d9b42'
+down_revision: str | None = '5b0c2e7d91a4'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -132,7 +132,8 @@ def answer_now(
             parts=parts,
             draft_id=str(draft.id) if draft else None,
             send=send,
-            **about,
+            entry_id=about["entry_id"],
+            debrief_id=about["debrief_id"],
         )
     except FormError as error:
         raise FormError(
