@@ -13,6 +13,8 @@ Rules this module keeps:
   serves our own stylesheets from static/ and refuses every other URL, so no text
   can make WeasyPrint read a file or open a connection.
 - A pocket card is always exactly one page.
+- A version from which a former partner's words were removed says so, with
+  the day.
 """
 
 import re
@@ -232,9 +234,13 @@ def _status(snapshot: dict[str, Any], *, draft: bool, zone: ZoneInfo | None) -> 
     day = _stamp(snapshot["created_at"], zone)
     if draft:
         return f"Working draft · {day}"
+    removed = snapshot.get("words_removed_at")
+    gone = (
+        f" · Words of {FORMER} were removed on {_day(removed, zone)}" if removed else ""
+    )
     if snapshot["version"] is None:
-        return f"Agreed plan · {day}"
-    return f"Agreed version {snapshot['version']} · {day}"
+        return f"Agreed plan · {day}{gone}"
+    return f"Agreed version {snapshot['version']} · {day}{gone}"
 
 
 def _day(iso: str, zone: ZoneInfo | None) -> str:
