@@ -29,6 +29,7 @@ from backend.debriefs import routes as debrief_routes
 from backend.deps import identify_visitor
 from backend.entries import routes as entry_routes
 from backend.error_pages import error_page, install_error_handlers
+from backend.export import download as export_download
 from backend.export import routes as export_routes
 from backend.head import HeadAsGetMiddleware
 from backend.headers import SecurityHeadersMiddleware, apply_security_headers
@@ -191,6 +192,7 @@ def create_app(
     app.include_router(consent_routes.router)
     app.include_router(live_routes.router)
     app.include_router(export_routes.router)
+    app.include_router(export_download.router)
     app.include_router(debrief_routes.router)
     app.include_router(note_routes.router)
     return app

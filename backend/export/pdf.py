@@ -13,8 +13,9 @@ Rules this module keeps:
   serves our own stylesheets from static/ and refuses every other URL, so no text
   can make WeasyPrint read a file or open a connection.
 - A pocket card is always exactly one page.
-- A version from which a former partner's words were removed says so, with
-  the day.
+- The agreed plan (not the card, not a draft) carries itself as an embedded
+  file, mutual-plan.json (backend.export.plan_file), and a version from which a
+  former partner's words were removed says so, with the day.
 """
 
 import re
@@ -25,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Attachment
 from weasyprint.document import Document
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -33,6 +34,7 @@ from backend import timezones
 from backend.config import ROOT
 from backend.consent.snapshots import reading_view
 from backend.entries.sections import BY_KEY, RESPONSES
+from backend.export.plan_file import PLAN_FILE, plan_json
 
 STATIC_DIR = (ROOT / "static").resolve()
 SCHEME = "mutual-static"
@@ -50,6 +52,7 @@ CARD_STEPS = 5  # font-size steps .step-0 (9pt) .. .step-4 (7pt) in card.css
 CARD_LIMITS = (300, 200, 120, 80)  # characters per response, once at 7pt
 CARD_CUT = "…(see the full plan)"
 FORMER = "a former partner"  # what backend.consent calls someone no longer in the plan
+PLAN_FILE_SAYS = "This plan as data: Mutual can start a new plan from it."
 # Our own month names: the server's locale must not change what is printed.
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()  # noqa: SIM905
 
@@ -323,7 +326,8 @@ def render_pdf(
     else:
         html = _env.get_template("pdf/plan.html").render(plan=view)
         document = _layout(html, _page_css(paper))
-    return _write(document)
+    # The agreed plan carries itself as JSON, so a printed copy can come back.
+    return _write(document, None if card or draft else plan_json(snapshot))
 
 
 def html_to_pdf(html: str, *, paper: str = "a4") -> bytes:
@@ -354,8 +358,13 @@ def _layout(html: str, page_css: str) -> Document:
     return document
 
 
-def _write(document: Document) -> bytes:
-    pdf: bytes = document.write_pdf(**PDF_OPTIONS)
+def _write(document: Document, plan_file: bytes | None = None) -> bytes:
+    attached = (
+        [Attachment(string=plan_file, name=PLAN_FILE, description=PLAN_FILE_SAYS)]
+        if plan_file
+        else []
+    )
+    pdf: bytes = document.write_pdf(attachments=attached, **PDF_OPTIONS)
     return pdf
 
 
