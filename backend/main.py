@@ -38,6 +38,7 @@ from backend.live import routes as live_routes
 from backend.live.broker import Broker
 from backend.live.budget import RequestBudget
 from backend.notes import routes as note_routes
+from backend.plans import import_routes
 from backend.plans import routes as plan_routes
 
 log = logging.getLogger("mutual")
@@ -193,6 +194,7 @@ def create_app(
     app.include_router(live_routes.router)
     app.include_router(export_routes.router)
     app.include_router(export_download.router)
+    app.include_router(import_routes.router)
     app.include_router(debrief_routes.router)
     app.include_router(note_routes.router)
     return app

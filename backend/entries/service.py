@@ -101,8 +101,13 @@ def add_entry(
     text: str,
     draft: bool = False,
     debrief_id: uuid.UUID | None = None,
+    commit: bool = True,
 ) -> Entry:
-    """A new entry: personal sections belong to their writer; drafts are personal."""
+    """A new entry: personal sections belong to their writer; drafts are personal.
+
+    `commit=False` leaves the transaction open, for a use case that adds several:
+    it refreshes the plan's version and commits once, at its end.
+    """
     spec = BY_KEY.get(section)
     if spec is None:
         raise NotFound
@@ -119,7 +124,14 @@ def add_entry(
     session.add(entry)
     session.flush()
     _signal(session, entry, appeared=True)
-    _save_wording(session, plan, entry, author_id=author_id, debrief_id=debrief_id)
+    _save_wording(
+        session,
+        plan,
+        entry,
+        author_id=author_id,
+        debrief_id=debrief_id,
+        commit=commit,
+    )
     return entry
 
 
@@ -173,6 +185,7 @@ def _save_wording(
     debrief_id: uuid.UUID | None,
     kind: str = WORDING,
     note: str | None = None,
+    commit: bool = True,
 ) -> None:
     """Append the entry's newest version as a revision; writing it is saying yes."""
     session.add(
@@ -188,8 +201,9 @@ def _save_wording(
     )
     session.flush()
     record_consent(session, entry, author_id)
-    refresh_plan_version(session, plan)
-    session.commit()
+    if commit:
+        refresh_plan_version(session, plan)
+        session.commit()
 
 
 def remove_entry(

@@ -85,6 +85,19 @@ def create_plan(
 ) -> Plan:
     """A new plan with its creator as the first partner, on its creator's clock
     (`time_zone`, from their browser; a name we do not know is not kept)."""
+    plan = new_plan(session, account_id=account_id, title=title, time_zone=time_zone)
+    session.commit()
+    return plan
+
+
+def new_plan(
+    session: Session,
+    *,
+    account_id: uuid.UUID,
+    title: str,
+    time_zone: str | None = None,
+) -> Plan:
+    """`create_plan` without the commit, for a use case that adds more to it."""
     name = clean_line(title)
     if not name:
         raise FormError({"title": "Please give your plan a name, even a simple one."})
@@ -96,7 +109,7 @@ def create_plan(
     session.add(plan)
     session.flush()
     session.add(Membership(plan_id=plan.id, account_id=account_id, slot=1))
-    session.commit()
+    session.flush()
     return plan
 
 

@@ -110,6 +110,7 @@ def test_nothing_agreed_means_no_pdf(client, app):
     assert archive.namelist() == ["mutual-export.json"]
 
 
-def test_the_account_page_offers_the_download(client):
+def test_the_account_page_offers_the_download_and_the_new_start(client):
     page = client.sign_up("Sam").get("/account").text
     assert 'href="/account/export"' in page
+    assert 'href="/import"' in page
