@@ -32,6 +32,7 @@ from backend.debriefs import routes as debrief_routes
 from backend.deps import identify_visitor
 from backend.entries import routes as entry_routes
 from backend.error_pages import error_page, install_error_handlers
+from backend.export import download as export_download
 from backend.export import routes as export_routes
 from backend.head import HeadAsGetMiddleware
 from backend.headers import SecurityHeadersMiddleware, apply_security_headers
@@ -42,6 +43,7 @@ from backend.live.budget import RequestBudget
 from backend.live.postgres import PostgresBroker
 from backend.notes import routes as note_routes
 from backend.now import routes as now_routes
+from backend.plans import import_routes
 from backend.plans import routes as plan_routes
 from backend.retention import keep_tidy
 
@@ -228,6 +230,8 @@ def create_app(
     app.include_router(consent_routes.router)
     app.include_router(live_routes.router)
     app.include_router(export_routes.router)
+    app.include_router(export_download.router)
+    app.include_router(import_routes.router)
     app.include_router(debrief_routes.router)
     app.include_router(note_routes.router)
     app.include_router(now_routes.router)

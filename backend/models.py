@@ -153,6 +153,10 @@ class Plan(SQLModel, table=True):
     calendar_uid: uuid.UUID | None = Field(default_factory=_id)
     # the creator's IANA zone (e.g. "Europe/Berlin"): the printed plan's clock
     time_zone: str | None = Field(default=None, max_length=64)
+    # whose words the title is: it goes with them if they erase their words
+    created_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
+    # the honest marker: a former partner's words were taken out of this plan
+    words_removed_at: datetime | None = None
 
 
 class Membership(SQLModel, table=True):
@@ -400,6 +404,24 @@ class PlanVersion(SQLModel, table=True):
     signature: list[Any] | None = Field(
         default=None, sa_column=sa.Column(sa.JSON, nullable=True)
     )
+
+
+class EarlierEntry(SQLModel, table=True):
+    """Words from an earlier plan that were not the words of whoever brought it.
+
+    A read-only reference "from our earlier plan": shown to both partners, never
+    as either partner's words, and gone if the partner who brought it erases
+    their account.
+    """
+
+    __tablename__ = "earlier_entry"
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    plan_id: uuid.UUID = _fk("plan.id")
+    brought_by: uuid.UUID = _fk("account.id")
+    section: str = Field(max_length=40)
+    text: str = Field(sa_type=Sealed)
+    position: int = 0
+    written_at: datetime | None = None
 
 
 class Debrief(SQLModel, table=True):

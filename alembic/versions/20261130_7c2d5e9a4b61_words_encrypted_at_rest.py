@@ -11,7 +11,7 @@
 Downgrading decrypts them again.
 
 Revision ID: 7c2d5e9a4b61
-Revises: 5b0c2e7d91a4
+Revises: a4ca41cf2df7
 Create Date: 2026-11-30 07:40:00.000000
 
 """
@@ -46,12 +46,13 @@ SEALED = [
         ("note", "id", ("what_i_see", "what_i_feel", "what_i_need", "body")),
         ("revision", "id", ("text", "note")),
         ("consent", "id", ("withdraw_note",)),
+        ("earlier_entry", "id", ("text",)),
     )
     for column in columns
 ]
 
 revision: str = '7c2d5e9a4b61'
-down_revision: str | None = '5b0c2e7d91a4'
+down_revision: str | None = 'a4ca41cf2df7'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,12 +7,13 @@ from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from backend.auth import ratelimit, saved, service
+from backend.auth import erasure, ratelimit, saved, service
 from backend.auth.middleware import cookie_header
 from backend.auth.ratelimit import Limit, TooManyAttempts, spend
 from backend.auth.responses import signed_in, too_many
 from backend.auth.sessions import Cookie, cookie_name, end_session
 from backend.auth.tokens import digest
+from backend.config import Settings
 from backend.deps import (
     CurrentAccount,
     HasherDep,
@@ -120,8 +121,9 @@ def login(
             session,
             [
                 Limit(f"login:ip:{here}", 10, timedelta(minutes=1)),
+                # the account's hash leads, so erasing the account finds its rows
                 Limit(
-                    f"login:pair:{digest(account + here)}", 10, timedelta(minutes=15)
+                    f"login:pair:{account}:{digest(here)}", 10, timedelta(minutes=15)
                 ),
             ],
             enabled=settings.rate_limits,
@@ -156,7 +158,10 @@ def logout(request: Request, visitor: VisitorDep, settings: SettingsDep) -> Resp
     if visitor.session_hash:
         end_session(request.app.state.engine, visitor.session_hash)
         request.app.state.broker.end_session(visitor.session_hash)
-    response = redirect(request, "/")
+    return _signed_out(redirect(request, "/"), settings)
+
+
+def _signed_out(response: Response, settings: Settings) -> Response:
     # nothing of the plan stays behind in this browser: pages, cookies, storage
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     response.headers.append(
@@ -237,6 +242,31 @@ def sign_out_everywhere(
     response = redirect(request, "/login?everywhere=1")
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return response
+
+
+@router.post("/account/delete", name="auth.delete_account")
+def delete_account(
+    request: Request,
+    account: CurrentAccount,
+    session: SessionDep,
+    settings: SettingsDep,
+    hasher: HasherDep,
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        erasure.delete_account(
+            session, hasher, account_id=account.id, password=password
+        )
+    except FormError as error:
+        return render(
+            request,
+            "auth/account.html",
+            {"form": {"display_name": account.display_name}, "errors": error.errors},
+            block="delete_form",
+            status=422,
+        )
+    request.app.state.broker.end_account(account.id)
+    return _signed_out(redirect(request, "/?deleted=1"), settings)
 
 
 @router.get("/resume", name="auth.resume")

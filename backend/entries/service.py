@@ -7,6 +7,7 @@ author takes back their words (invariant 5).
 """
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
@@ -30,6 +31,7 @@ from backend.models import (
     Consent,
     Debrief,
     DebriefAnswer,
+    EarlierEntry,
     Entry,
     EntryLink,
     Flag,
@@ -41,6 +43,7 @@ from backend.models import (
 from backend.text import clean_text
 
 MAX_LENGTH = 4000
+UNNAMED = "Our plan"  # a plan's name once whoever gave it has taken their words back
 
 
 class StaleEdit(Conflict):
@@ -103,8 +106,13 @@ def add_entry(
     text: str,
     draft: bool = False,
     debrief_id: uuid.UUID | None = None,
+    commit: bool = True,
 ) -> Entry:
-    """A new entry: personal sections belong to their writer; drafts are personal."""
+    """A new entry: personal sections belong to their writer; drafts are personal.
+
+    `commit=False` leaves the transaction open, for a use case that adds several
+    and commits once, at its end.
+    """
     entry = _new_entry(
         session,
         plan,
@@ -114,7 +122,8 @@ def add_entry(
         draft=draft,
         debrief_id=debrief_id,
     )
-    session.commit()
+    if commit:
+        session.commit()
     return entry
 
 
@@ -144,7 +153,13 @@ def _new_entry(
     session.add(entry)
     session.flush()
     _signal(session, entry, appeared=True)
-    _save_wording(session, plan, entry, author_id=author_id, debrief_id=debrief_id)
+    _save_wording(
+        session,
+        plan,
+        entry,
+        author_id=author_id,
+        debrief_id=debrief_id,
+    )
     return entry
 
 
@@ -451,9 +466,33 @@ def erase_words_of(session: Session, plan_id: uuid.UUID, account_id: uuid.UUID) 
                 col(table.entry_id).in_(entry_ids), col(column) == account_id
             )
         )
+    named = _erase_what_they_said(session, plan_id, account_id)
+    for entry in session.exec(select(Entry).where(Entry.plan_id == plan_id)).all():
+        _fall_back(session, entry)
+    now = utc_now()
+    _scrub_snapshots(session, plan_id, str(account_id), now, title=named)
+    # the honest marker the partner sees: words of a former partner were removed
+    session.exec(
+        update(Plan).where(col(Plan.id) == plan_id).values(words_removed_at=now)
+    )
+    session.flush()
+
+
+def _erase_what_they_said(
+    session: Session, plan_id: uuid.UUID, account_id: uuid.UUID
+) -> bool:
+    """Their notes, answers and words about the plan beside its entries; True if
+    the plan's name was theirs (it is "Our plan" now)."""
     session.exec(
         delete(Note).where(
             col(Note.plan_id) == plan_id, col(Note.author_id) == account_id
+        )
+    )
+    # words of an earlier plan they brought were never the partner's
+    session.exec(
+        delete(EarlierEntry).where(
+            col(EarlierEntry.plan_id) == plan_id,
+            col(EarlierEntry.brought_by) == account_id,
         )
     )
     debrief_ids = select(Debrief.id).where(Debrief.plan_id == plan_id)
@@ -469,19 +508,41 @@ def erase_words_of(session: Session, plan_id: uuid.UUID, account_id: uuid.UUID) 
             col(DebriefAnswer.account_id) == account_id,
         )
     )
-    for entry in session.exec(select(Entry).where(Entry.plan_id == plan_id)).all():
-        _fall_back(session, entry)
-    _scrub_snapshots(session, plan_id, str(account_id))
-    session.flush()
+    # why they took an entry out
+    session.exec(
+        update(Entry)
+        .where(col(Entry.plan_id) == plan_id, col(Entry.deleted_by) == account_id)
+        .values(removed_note=None)
+    )
+    named = session.exec(
+        update(Plan)
+        .where(col(Plan.id) == plan_id, col(Plan.created_by) == account_id)
+        .values(title=UNNAMED, created_by=None)
+    )
+    return bool(named.rowcount)
 
 
-def _scrub_snapshots(session: Session, plan_id: uuid.UUID, account_id: str) -> None:
+def _scrub_snapshots(
+    session: Session,
+    plan_id: uuid.UUID,
+    account_id: str,
+    now: datetime,
+    *,
+    title: bool,
+) -> None:
     """Old versions of the agreed plan lose the words the person wrote, too, and
-    their name: where they said yes or took a yes back, "a former partner" did."""
+    their name: where they said yes or took a yes back, "a former partner" did.
+
+    A version that held any of it is sealed again without it, and says when its
+    former partner's words were removed (the agreed page and its PDF show that).
+    """
     for version in session.exec(
         select(PlanVersion).where(PlanVersion.plan_id == plan_id)
     ).all():
-        snapshot = dict(version.snapshot)
+        before = version.snapshot
+        snapshot = dict(before)
+        if title:
+            snapshot["plan"] = {**snapshot["plan"], "title": UNNAMED}
         gone = {p["name"] for p in snapshot["partners"] if p["id"] == account_id}
         kept = {p["name"] for p in snapshot["partners"] if p["id"] != account_id}
         # a name is replaced only where it cannot be the other partner's too
@@ -505,12 +566,19 @@ def _scrub_snapshots(session: Session, plan_id: uuid.UUID, account_id: str) -> N
             if e.get("owner_id") != account_id and e.get("author_id") != account_id
         ]
         snapshot["taken_back"] = [
-            {**e, "by_name": FORMER_NAME} if e.get("by_id") == account_id else e
+            # why they took their yes back is their words, too
+            {**e, "by_name": FORMER_NAME, "note": ""}
+            if e.get("by_id") == account_id
+            else e
             for e in snapshot.get("taken_back", [])
             if e.get("owner_id") != account_id and e.get("author_id") != account_id
         ]
+        if snapshot == before:
+            continue
+        snapshot["words_removed_at"] = now.isoformat()
         version.snapshot = snapshot
         version.signature = None  # worked out from the scrubbed snapshot when asked
+        version.sealed_at = version.sealed_at or now
         session.add(version)
 
 

@@ -10,6 +10,9 @@ fitting in `card`):
   Cyrillic, Arabic, Hebrew, Devanagari, CJK and emoji (installed with the system),
   and text that starts right-to-left is set right-to-left.
 - A pocket card is always exactly one page.
+- The agreed plan (not the card, not a draft) carries itself as an embedded
+  file, mutual-plan.json (backend.export.plan_file), and a version from which a
+  former partner's words were removed says so, with the day.
 """
 
 import re
@@ -18,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Attachment
 from weasyprint.document import Document
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from backend import timezones
 from backend.config import ROOT
 from backend.export import card as pocket
+from backend.export.plan_file import PLAN_FILE, plan_json
 from backend.export.view import PlanView, build_view
 
 STATIC_DIR = (ROOT / "static").resolve()
@@ -41,6 +45,7 @@ CARD_WIDTH_MM, CARD_HEIGHT_MM, CARD_TOP_MM = 170.0, 110.0, 15.0
 # More than this much of "right now" (see PlanView.moment_size) never fits on the
 # first page: a long plan is laid out once, without trying a page break first.
 FIRST_PAGE_HOLDS = 6000
+PLAN_FILE_SAYS = "This plan as data: Mutual can start a new plan from it."
 
 _SERVED = {
     ".css": "text/css; charset=utf-8",
@@ -111,7 +116,8 @@ def render_pdf(
         revisit_by=date.fromisoformat(revisit_by) if revisit_by else None,
     )
     document = _fit_card(view, paper) if card else _plan(view, paper)
-    return _write(document)
+    # The agreed plan carries itself as JSON, so a printed copy can come back.
+    return _write(document, None if card or draft else plan_json(snapshot))
 
 
 def html_to_pdf(html: str, *, paper: str = "a4") -> bytes:
@@ -142,8 +148,13 @@ def _layout(html: str, page_css: str) -> Document:
     return document
 
 
-def _write(document: Document) -> bytes:
-    pdf: bytes = document.write_pdf(**PDF_OPTIONS)
+def _write(document: Document, plan_file: bytes | None = None) -> bytes:
+    attached = (
+        [Attachment(string=plan_file, name=PLAN_FILE, description=PLAN_FILE_SAYS)]
+        if plan_file
+        else []
+    )
+    pdf: bytes = document.write_pdf(attachments=attached, **PDF_OPTIONS)
     return pdf
 
 

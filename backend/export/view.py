@@ -260,10 +260,14 @@ def _status(
         name = "Agreed plan"
     else:
         name = f"Agreed version {snapshot['version']}"
+    removed = snapshot.get("words_removed_at")
+    gone = (
+        f" · Words of {FORMER} were removed on {day(removed, zone)}" if removed else ""
+    )
     days = sorted({_local(c["at"], zone).date() for e in shown for c in e["consents"]})
     if not days:
-        return name, f"{name} · {made}"
-    return name, f"{name} · {made} · every yes given {_span(days[0], days[-1])}"
+        return name, f"{name} · {made}{gone}"
+    return name, f"{name} · {made} · every yes given {_span(days[0], days[-1])}{gone}"
 
 
 def _span(first: date, last: date) -> str:

@@ -17,6 +17,7 @@ from backend.deps import CurrentAccount, MemberPlan, SessionDep, SettingsDep, Vi
 from backend.errors import FormError
 from backend.models import Plan
 from backend.plans import presence, revisit, service, since, timeline
+from backend.plans.importing import earlier_of
 from backend.plans.page import plan_page
 from backend.plans.start import gentle_start
 from backend.web import (
@@ -119,6 +120,7 @@ def _detail(
         "pinned": pinned,
         "pinned_id": str(pinned.debrief.id) if pinned else "",
         "prompts": PROMPTS,
+        "earlier": earlier_of(session, plan.id),
     }
 
 

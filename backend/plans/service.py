@@ -85,16 +85,31 @@ def create_plan(
 ) -> Plan:
     """A new plan with its creator as the first partner, on its creator's clock
     (`time_zone`, from their browser; a name we do not know is not kept)."""
+    plan = new_plan(session, account_id=account_id, title=title, time_zone=time_zone)
+    session.commit()
+    return plan
+
+
+def new_plan(
+    session: Session,
+    *,
+    account_id: uuid.UUID,
+    title: str,
+    time_zone: str | None = None,
+) -> Plan:
+    """`create_plan` without the commit, for a use case that adds more to it."""
     name = clean_line(title)
     if not name:
         raise FormError({"title": "Please give your plan a name, even a simple one."})
     if len(name) > TITLE_MAX:
         raise FormError({"title": f"Please keep the name to {TITLE_MAX} characters."})
-    plan = Plan(title=name, time_zone=timezones.zone_name(time_zone))
+    plan = Plan(
+        title=name, time_zone=timezones.zone_name(time_zone), created_by=account_id
+    )
     session.add(plan)
     session.flush()
     session.add(Membership(plan_id=plan.id, account_id=account_id, slot=1))
-    session.commit()
+    session.flush()
     return plan
 
 
@@ -259,11 +274,19 @@ def accept_invite(session: Session, token: str, *, account_id: uuid.UUID) -> Pla
 
 
 def leave_plan(session: Session, plan: Plan, *, account_id: uuid.UUID) -> bool:
-    """Leave, taking every word you wrote; returns True if the plan is now gone.
+    """Leave, taking every word you wrote; returns True if the plan is now gone."""
+    gone = leave(session, plan, account_id=account_id)
+    session.commit()
+    return gone
+
+
+def leave(session: Session, plan: Plan, *, account_id: uuid.UUID) -> bool:
+    """Leave without committing (leaving one plan, or erasing an account).
 
     Your personal entries go, and so does each wording you wrote of a shared
     entry; a shared entry keeps your partner's newest wording, or goes if it has
-    none. A plan left with no partners is deleted with everything in it.
+    none, and your partner sees that a former partner's words were removed. A
+    plan left with no partners is deleted with everything in it.
     """
     erase_words_of(session, plan.id, account_id)
     session.exec(
@@ -280,7 +303,6 @@ def leave_plan(session: Session, plan: Plan, *, account_id: uuid.UUID) -> bool:
     else:
         refresh_plan_version(session, plan)
         record_signal(session, plan.id, "plan", plan.id)
-    session.commit()
     return gone
 
 

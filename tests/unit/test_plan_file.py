@@ -1,0 +1,183 @@
+"""The plan file: its schema, its place inside the agreed PDF, and reading one
+back from whatever bytes someone uploads (fuzzed)."""
+
+import copy
+import io
+import json
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pypdf import PdfReader
+from sqlmodel import func, select
+
+from backend.errors import FormError
+from backend.export.pdf import render_pdf
+from backend.export.plan_file import PLAN_FILE, plan_document, plan_json, validator
+from backend.models import EarlierEntry, Entry, EntryLink, Plan
+from backend.plans.importing import read_plan_file, start_from_file
+from tests.factories import make_account
+from tests.unit.test_pdf import SAM, realistic_snapshot
+
+
+def _document() -> dict:
+    return plan_document(realistic_snapshot())
+
+
+def test_a_plan_document_meets_its_schema():
+    validator("mutual-plan").validate(_document())
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda d: d.update(version=2),
+        lambda d: d.update(format="something-else"),
+        lambda d: d.update(surprise=True),
+        lambda d: d["entries"][0].update(text="x" * 4001),
+        lambda d: d["entries"][0].update(id="../../etc/passwd"),
+        lambda d: d["partners"].extend(d["partners"]),  # a third partner
+    ],
+)
+def test_the_schema_refuses_what_mutual_never_writes(spoil):
+    document = _document()
+    spoil(document)
+    assert not validator("mutual-plan").is_valid(document)
+
+
+def _attachments(pdf: bytes) -> dict:
+    return dict(PdfReader(io.BytesIO(pdf)).attachments)
+
+
+@pytest.mark.slow
+def test_the_agreed_pdf_carries_its_plan_file_and_it_reads_back():
+    snapshot = realistic_snapshot()
+    pdf = render_pdf(snapshot)
+    [carried] = _attachments(pdf)[PLAN_FILE]
+    assert carried == plan_json(snapshot)
+    assert read_plan_file(pdf) == plan_document(snapshot)
+
+
+@pytest.mark.slow
+def test_the_card_and_a_draft_carry_no_plan_file():
+    snapshot = realistic_snapshot()
+    assert _attachments(render_pdf(snapshot, card=True)) == {}
+    assert _attachments(render_pdf(snapshot, draft=True)) == {}
+
+
+def _valid_bytes() -> bytes:
+    return json.dumps(_document()).encode()
+
+
+def _paths(value, path=()):
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, (*path, index))
+
+
+ODD = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True),
+    st.text(max_size=50),
+    st.sampled_from(["\x00", "\u202e", "x" * 5000, SAM, str(uuid.uuid4())]),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+)
+
+
+@st.composite
+def spoiled(draw) -> bytes:
+    """A real plan file with one value anywhere in it replaced by something odd,
+    or cut short, or random bytes."""
+    kind = draw(st.sampled_from(["replace", "cut", "bytes", "pdf"]))
+    raw = _valid_bytes()
+    if kind == "cut":
+        return raw[: draw(st.integers(0, len(raw) - 1))]
+    if kind == "bytes":
+        return draw(st.binary(max_size=2000))
+    if kind == "pdf":
+        return b"%PDF-1.7\n" + draw(st.binary(max_size=2000))
+    document = json.loads(raw)
+    path = draw(st.sampled_from(list(_paths(document))[1:]))
+    target = document
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = draw(ODD)
+    return json.dumps(document).encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(spoiled())
+def test_reading_any_bytes_gives_a_checked_plan_or_a_plain_reason(data):
+    try:
+        document = read_plan_file(data)
+    except FormError as error:
+        refused = error.errors
+    else:
+        validator("mutual-plan").validate(document)
+        return
+    assert set(refused) == {"file"}
+
+
+def _counts(session) -> tuple[int, ...]:
+    counts = tuple(
+        session.exec(select(func.count()).select_from(table)).one()
+        for table in (Plan, Entry, EarlierEntry, EntryLink)
+    )
+    session.commit()
+    return counts
+
+
+def test_a_hostile_file_changes_nothing_and_a_good_one_starts_a_plan(session):
+    """Fuzzed against the database: every refused file leaves every table as it
+    was; every accepted one makes exactly one new plan, with nothing agreed."""
+    me = make_account(session, "Sam")
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(spoiled())
+    def attempt(data):
+        before = _counts(session)
+        try:
+            plan = start_from_file(session, data, account_id=me.id)
+        except FormError:
+            assert _counts(session) == before
+            return
+        after = _counts(session)
+        assert after[0] == before[0] + 1
+        assert plan.title
+
+    attempt()
+
+
+def test_my_words_come_back_mine_the_other_words_only_as_reference(session):
+    me = make_account(session, "Sam")
+    document = copy.deepcopy(_document())
+    for partner in document["partners"]:
+        if partner["id"] == SAM:
+            partner["id"] = str(me.id)
+    for item in document["entries"]:
+        for key in ("owner_id", "author_id"):
+            if item[key] == SAM:
+                item[key] = str(me.id)
+    plan = start_from_file(session, json.dumps(document).encode(), account_id=me.id)
+    entries = session.exec(select(Entry).where(Entry.plan_id == plan.id)).all()
+    earlier = session.exec(
+        select(EarlierEntry).where(EarlierEntry.plan_id == plan.id)
+    ).all()
+    sams = {e["text"] for e in document["entries"] if e["author_id"] == str(me.id)}
+    assert {e.text for e in entries} == sams
+    assert all(e.created_by == me.id for e in entries)
+    assert {e.text for e in earlier} == {
+        e["text"] for e in document["entries"] if e["author_id"] != str(me.id)
+    }
