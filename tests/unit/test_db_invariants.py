@@ -322,6 +322,38 @@ OLD_REVISION = sa.table(
 )
 
 
+OLD_PLAN = sa.table(
+    "plan",
+    sa.column("id", sa.Uuid),
+    sa.column("title"),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+OLD_MEMBERSHIP = sa.table(
+    "membership",
+    *(sa.column(c, sa.Uuid) for c in ("id", "plan_id", "account_id")),
+    sa.column("slot"),
+    sa.column("joined_at", sa.DateTime(timezone=True)),
+)
+
+
+def _old_plan(session: Session, *partners) -> Plan:
+    plan = Plan(id=uuid.uuid4(), title="Us")
+    session.execute(
+        sa.insert(OLD_PLAN).values(id=plan.id, title="Us", created_at=_day(1))
+    )
+    for slot, partner in enumerate(partners, start=1):
+        session.execute(
+            sa.insert(OLD_MEMBERSHIP).values(
+                id=uuid.uuid4(),
+                plan_id=plan.id,
+                account_id=partner.id,
+                slot=slot,
+                joined_at=_day(1),
+            )
+        )
+    return plan
+
+
 def _old_entry(plan: Plan, section: str, *, owner=None, draft=False):
     return sa.insert(OLD_ENTRY).values(
         id=uuid.uuid4(),
@@ -380,8 +412,8 @@ def test_the_upgrade_settles_old_rows_that_break_the_rules(empty_database):
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
         sam, alex = make_account(session), make_account(session)
-        plan = make_plan(session, sam, alex)
         # written as the app of that time wrote it: columns added later are absent
+        plan = _old_plan(session, sam, alex)
         entry = Entry(plan_id=plan.id, section="signals", text="lighthouse")
         now = _day(1)
         session.execute(

@@ -282,7 +282,7 @@ def test_the_revisit_date_is_printed_when_set() -> None:
 @pytest.mark.slow
 def test_every_shared_section_prints(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shared sections come from sections.SHARED: one added there prints too."""
-    extra = Section("extra_shared", "A section added later", False, "", ())
+    extra = Section("extra_shared", "A section added later", False, "", "", ())
     monkeypatch.setitem(sections.BY_KEY, extra.key, extra)
     monkeypatch.setattr(snapshots, "SHARED", (*sections.SHARED, extra))
     keys = [spec.key for spec in (*sections.SHARED, extra)]

@@ -133,10 +133,10 @@ def test_an_answer_kept_to_oneself_is_a_note_only_its_writer_reads(partners):
     said = soup(partners.sam.get(response.headers["location"]))
     assert "Kept for you alone" in said.find(role="status").text
     assert "SCARED-AND-TIRED" not in said.text  # the view never shows it back
-    mine = partners.sam.get(f"{partners.path}/notes").text
+    mine = partners.sam.get(f"{partners.path}/feedback").text
     assert "SCARED-AND-TIRED" in mine
     assert "OLD-STORY" in mine
-    theirs = partners.alex.get(f"{partners.path}/notes").text
+    theirs = partners.alex.get(f"{partners.path}/feedback").text
     assert "SCARED-AND-TIRED" not in theirs
     assert "SCARED-AND-TIRED" not in now_of(partners.alex, partners.path).text
 
@@ -148,7 +148,7 @@ def test_an_answer_shared_with_the_partner_arrives_as_a_note(partners):
     assert response.status_code == 303
     said = soup(partners.sam.get(response.headers["location"]))
     assert "Sent to Alex" in said.find(role="status").text
-    thread = soup(partners.alex.get(f"{partners.path}/notes")).select_one(".thread")
+    thread = soup(partners.alex.get(f"{partners.path}/feedback")).select_one(".thread")
     assert "Very far away from you." in thread.text
     assert "Sam" in thread.select_one(".byline").text
 
@@ -161,7 +161,7 @@ def test_alone_in_a_plan_an_answer_can_only_be_kept(client):
         "Keep it to myself"
     ]
     sam.post_form(f"{path}/now", {"feel": "ALONE-WITH-IT", "action": "send"})
-    notes = soup(sam.get(f"{path}/notes"))
+    notes = soup(sam.get(f"{path}/feedback"))
     assert "ALONE-WITH-IT" in notes.find(id="composer").text  # a draft, not sent
     assert not notes.select(".thread")
 
@@ -181,7 +181,7 @@ def test_an_empty_or_too_long_answer_comes_back_with_the_words_kept(partners):
     assert page.find("textarea", id="now-feel").text == long
     assert page.find(id="now-feel")["aria-invalid"] == "true"
     assert "Please keep this to 2,000 characters" in page.find(id="now-feel-error").text
-    assert "KEEP-ME" not in partners.alex.get(f"{partners.path}/notes").text
+    assert "KEEP-ME" not in partners.alex.get(f"{partners.path}/feedback").text
 
 
 def test_the_copy_is_offered_only_by_script_and_named_for_its_plan(agreed):
@@ -258,7 +258,7 @@ def test_a_yes_taken_back_is_shown_to_talk_about_not_to_follow(agreed):
 def test_kept_answers_join_a_draft_note_already_there_and_hide_nothing(agreed):
     p = agreed.path
     agreed.sam.post_form(
-        f"{p}/notes",
+        f"{p}/feedback",
         {
             "what_i_feel": "EARLIER-FEEL",
             "what_i_need": "EARLIER-NEED",
@@ -269,10 +269,10 @@ def test_kept_answers_join_a_draft_note_already_there_and_hide_nothing(agreed):
     for feel in ("FIRST-NOW", "SECOND-NOW"):
         kept = agreed.sam.post_form(f"{p}/now", {"feel": feel, "action": "keep"})
         assert kept.status_code == 303
-    composer = soup(agreed.sam.get(f"{p}/notes")).find(id="composer")
+    composer = soup(agreed.sam.get(f"{p}/feedback")).find(id="composer")
     feel = composer.find("textarea", {"name": "what_i_feel"}).text
     assert feel == "EARLIER-FEEL\n\nFIRST-NOW\n\nSECOND-NOW"
     assert composer.find("textarea", {"name": "what_i_need"}).text == "EARLIER-NEED"
     about = composer.find("option", selected=True)
     assert about["value"] == f"entry:{agreed.ids['signal']}"
-    assert "FIRST-NOW" not in agreed.alex.get(f"{p}/notes").text
+    assert "FIRST-NOW" not in agreed.alex.get(f"{p}/feedback").text
