@@ -1,7 +1,7 @@
 """Reflective feedback: write (see, feel, need), keep a draft, reply.
 
-Its pages once lived under /notes; those addresses send the browser on (308,
-so a form posted to an old page still arrives).
+Its pages once lived under /notes: a visit there is sent on (308), and a form
+posted from a page opened before the move is still taken as it was.
 """
 
 import uuid

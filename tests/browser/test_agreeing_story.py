@@ -6,6 +6,8 @@ agreed page keeps the agreed words in force the whole time, listing what was
 taken back apart, with the note.
 """
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.browser.plan_steps import EDGE, LIVE_MS, add_entry, entry_card, together
@@ -55,7 +57,10 @@ def test_agreed_words_stay_until_both_change_them_on_phones(new_context) -> None
     taken = alexs.locator(".taken-back")
     expect(taken).to_contain_text("Sam took back the yes", timeout=LIVE_MS)
     expect(taken).to_contain_text("I froze last time.")
-    expect(taken.get_by_role("link", name="Say more")).to_be_visible()
+    # from a taken-back yes, a way into reflective feedback about it
+    expect(
+        taken.get_by_role("link", name="Say how this lands for you")
+    ).to_have_attribute("href", re.compile(r"/feedback\?entry=.+#composer$"))
 
     # the agreed page lists it apart, with the note, not as agreed
     alex.page.goto(f"{plan_path}/agreed")
