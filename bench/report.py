@@ -221,8 +221,8 @@ def rows_for(db: str, figures: dict) -> list[dict]:
             rss_before_kib=memory["rss_before_kib"],
             rss_after_kib=memory["rss_after_kib"],
             target=f"<= {STREAM_KIB:.0f} KiB",
-            met=per_stream <= STREAM_KIB,
-            errors=0,
+            met=per_stream <= STREAM_KIB and not memory.get("errors"),
+            errors=memory.get("errors", 0),
         )
     )
     return rows
