@@ -28,6 +28,7 @@ from backend.models import (
     Consent,
     Debrief,
     DebriefAnswer,
+    EarlierEntry,
     Entry,
     Flag,
     Note,
@@ -59,6 +60,9 @@ NOT_WORDS = {
     "entry.section",
     "revision.kind",
     "plan_version.summary",
+    "plan_version.signature",  # entry ids and version numbers
+    "live_stream.address",  # a network address, kept while a page is open
+    "earlier_entry.section",
 }
 
 
@@ -109,13 +113,19 @@ def _write_everywhere(session: Session) -> dict[str, str]:
             DebriefAnswer(
                 debrief_id=debrief.id,
                 account_id=sam.id,
-                **_each("what_happened", "how_it_felt", "what_would_help"),
-                **_each("what_to_change"),
+                **_each("what_happened", "how_it_felt", "what_safety_means"),
+                **_each("what_would_help", "what_to_change"),
             ),
             Note(
                 plan_id=plan.id,
                 author_id=alex.id,
                 **_each("what_i_see", "what_i_feel", "what_i_need", "body"),
+            ),
+            EarlierEntry(
+                plan_id=plan.id,
+                brought_by=sam.id,
+                section="signals",
+                text=_words("earlier_entry.text"),
             ),
             SavedForm(
                 token_hash="h" * 64,

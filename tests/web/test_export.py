@@ -91,6 +91,7 @@ def test_pocket_card_is_one_page_with_the_responses(story):
 def test_the_revisit_date_set_on_the_plan_prints(story):
     day = datetime.now(UTC).date() + timedelta(days=20)
     story.alex.post_form(f"{story.path}/revisit", {"revisit_by": day.isoformat()})
+    story.sam.post_form(f"{story.path}/revisit/confirm")  # a day both chose
     month = MONTHS[day.month - 1]
     for kind in ("", "?format=card"):
         text = " ".join(
