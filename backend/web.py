@@ -1,6 +1,7 @@
 """Rendering: a whole page, or one named block of it for htmx."""
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
@@ -170,6 +171,9 @@ def render(
     return response
 
 
+OPENED = re.compile(rb"opened=[^\"&]*")
+
+
 def _unless_unchanged(request: Request, response: HTMLResponse) -> HTMLResponse:
     """Tag what this viewer sees; a repeat view of the same gets 304, no body.
 
@@ -182,6 +186,8 @@ def _unless_unchanged(request: Request, response: HTMLResponse) -> HTMLResponse:
     body = bytes(response.body)
     if masked:
         body = body.replace(masked.encode(), b"")
+    # when this page was opened says nothing about what it shows
+    body = OPENED.sub(b"", body)
     digest = hashlib.sha256(body)
     digest.update(str(getattr(visitor, "csrf_token", "")).encode())
     tag = f'W/"{digest.hexdigest()[:32]}"'

@@ -134,6 +134,10 @@ def couple(two: tuple[Process, Process]) -> Iterator[Couple]:
     alex.sign_up("Alex")
     joined = alex.post_form(f"/invite/{link['value'].rsplit('/', 1)[1]}")
     assert joined.status_code == 303
+    # being seen as here is each person's choice: both choose it here
+    for person in (sam, alex):
+        chosen = person.post_form(f"{path}/presence", {"show": "1"})
+        assert chosen.status_code in (200, 303)
     yield Couple(sam, alex, path)
     sam.close()
     alex.close()

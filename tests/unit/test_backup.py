@@ -13,7 +13,7 @@ from backend.config import Settings
 from backend.db import make_engine, new_session, utc_now
 from backend.demo import seed_demo
 from backend.migrate import upgrade
-from backend.models import Account, PasswordReset, RateEvent
+from backend.models import Account, LiveStream, PasswordReset, Plan, RateEvent
 from tests.unit.test_encryption import SENTINEL, _write_everywhere
 
 
@@ -39,6 +39,15 @@ def live(tmp_path):
             PasswordReset(token_hash="r", account_id=account.id, expires_at=utc_now())
         )
         session.add(RateEvent(bucket="login:ip:127.0.0.1"))
+        plan = session.exec(select(Plan)).first()
+        session.add(
+            LiveStream(
+                plan_id=plan.id,
+                account_id=account.id,
+                address="127.0.0.1",
+                expires_at=utc_now(),
+            )
+        )
         session.commit()
     engine.dispose()
     return url
