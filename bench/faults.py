@@ -229,7 +229,8 @@ def probe_kill(url: str, kind: str, cycles: int, seed: int) -> Probe:
             ]
             for thread in threads:
                 thread.start()
-            time.sleep(rng.uniform(0.5, 2.0))
+            # long enough for saves to be answered first: a save is not instant
+            time.sleep(rng.uniform(2.0, 4.0))
             stop(server, kill=True)
             down.set()
             for thread in threads:

@@ -143,7 +143,7 @@ def test_nothing_of_mine_is_left_anywhere(client, make_client, app, db_url):
     # Alex keeps every word Alex wrote, and is told what happened
     page = alex.get(plan)
     for words in ("Alex: being rushed.", "Alex: the blue mug.", "Alex: a walk."):
-        assert words in page.text or words in alex.get(f"{plan}/notes").text
+        assert words in page.text or words in alex.get(f"{plan}/feedback").text
     marker = soup(page).find(id="words-removed")
     assert marker.get_text(" ", strip=True).startswith(
         "Words of a former partner were removed on"
