@@ -105,13 +105,7 @@ def agreed_snapshot(session: Session, plan: Plan) -> dict[str, Any]:
         session, people, _entries_in_plan(session, plan.id)
     )
     _add_answers(session, agreed)
-    return {
-        "format": SNAPSHOT_FORMAT,
-        "plan": {"id": str(plan.id), "title": plan.title},
-        "partners": _partners(people),
-        "entries": agreed,
-        "taken_back": taken_back,
-    }
+    return _snapshot(plan, people, agreed, taken_back)
 
 
 def patched_snapshot(
@@ -126,16 +120,7 @@ def patched_snapshot(
     people = people_of(session, plan.id)
     if old.get("format") != SNAPSHOT_FORMAT or old.get("partners") != _partners(people):
         return None
-    order = {
-        str(i): n
-        for n, i in enumerate(
-            session.exec(
-                select(Entry.id)
-                .where(Entry.plan_id == plan.id, in_plan_clause())
-                .order_by(col(Entry.created_at), col(Entry.id))
-            ).all()
-        )
-    }
+    order = {str(i): n for n, i in enumerate(session.exec(_in_plan(Entry.id, plan.id)))}
     key = str(entry_id)
     kept = [i for i in old["entries"] if i["id"] != key]
     back = [i for i in old.get("taken_back", []) if i["id"] != key]
@@ -147,12 +132,21 @@ def patched_snapshot(
     entries = sorted([dict(i) for i in kept] + agreed, key=lambda i: order[i["id"]])
     back = sorted(back + taken_back, key=lambda i: order[i["id"]])
     _add_answers(session, entries)
+    return _snapshot(plan, people, entries, back)
+
+
+def _snapshot(
+    plan: Plan,
+    people: dict[uuid.UUID, Person],
+    entries: list[dict[str, Any]],
+    taken_back: list[dict[str, Any]],
+) -> dict[str, Any]:
     return {
         "format": SNAPSHOT_FORMAT,
         "plan": {"id": str(plan.id), "title": plan.title},
         "partners": _partners(people),
         "entries": entries,
-        "taken_back": back,
+        "taken_back": taken_back,
     }
 
 
@@ -221,12 +215,15 @@ def working_snapshot(session: Session, plan: Plan) -> dict[str, Any]:
 
 
 def _entries_in_plan(session: Session, plan_id: uuid.UUID) -> list[Entry]:
-    return list(
-        session.exec(
-            select(Entry)
-            .where(Entry.plan_id == plan_id, in_plan_clause())
-            .order_by(col(Entry.created_at), col(Entry.id))
-        ).all()
+    return list(session.exec(_in_plan(Entry, plan_id)).all())
+
+
+def _in_plan(what: Any, plan_id: uuid.UUID) -> Any:
+    """What is in the plan, in the order it was written: the snapshot's order."""
+    return (
+        select(what)
+        .where(Entry.plan_id == plan_id, in_plan_clause())
+        .order_by(col(Entry.created_at), col(Entry.id))
     )
 
 
