@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MUTUAL_", extra="ignore")
 
     database_url: str = f"sqlite:///{VAR_DIR / 'mutual.db'}"
+    # PostgreSQL only: where each process's LISTEN connection goes, when
+    # database_url points at a transaction-mode pooler (unset: database_url)
+    listen_database_url: str | None = None
     secret_key: str | None = None
     # the public address; unset, links and same-origin checks follow the address
     # the browser used (reset mails, sent without a browser, use LOCAL_URL)

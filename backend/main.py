@@ -132,6 +132,7 @@ def create_app(
             app.state.broker = PostgresBroker(
                 db,
                 settings.database_url,
+                listen_url=settings.listen_database_url,
                 renew_seconds=settings.live_renew_seconds,
                 expire_seconds=settings.live_expire_seconds,
             )

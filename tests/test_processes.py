@@ -67,11 +67,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start(db_url: str, *, workers: int = 1) -> Process:
+def _start(db_url: str, *, workers: int = 1, listen_url: str = "") -> Process:
     port = _free_port()
     env = {
         **os.environ,
         "MUTUAL_DATABASE_URL": db_url,
+        "MUTUAL_LISTEN_DATABASE_URL": listen_url,
         "MUTUAL_SECRET_KEY": TEST_SECRET,
         "MUTUAL_BASE_URL": "http://127.0.0.1",
         "MUTUAL_LOG_LEVEL": "warning",
@@ -103,11 +104,25 @@ def _ready(*processes: Process) -> None:
             time.sleep(0.05)
 
 
+def _over_the_socket(db_url: str, engine: Engine) -> str:
+    """The same database reached over PostgreSQL's Unix socket, not TCP: as a
+    listener would bypass a transaction-mode pooler."""
+    with engine.connect() as conn:
+        folders = conn.execute(text("SHOW unix_socket_directories")).scalar()
+    folder = str(folders).split(",")[0].strip()
+    assert folder, "this PostgreSQL has no Unix socket to listen through"
+    url = make_url(db_url).set(host=None, port=None)
+    return url.set(query={**url.query, "host": folder}).render_as_string(
+        hide_password=False
+    )
+
+
 @pytest.fixture
 def two(db_url: str, real_engine: Engine) -> Iterator[tuple[Process, Process]]:
+    """Process A; process B, whose listener has an address of its own."""
     a, b = _start(db_url), None
     try:
-        b = _start(db_url)
+        b = _start(db_url, listen_url=_over_the_socket(db_url, real_engine))
         _ready(a, b)
         yield a, b
     finally:
@@ -220,6 +235,41 @@ def test_a_save_through_one_process_reaches_a_stream_of_the_other(two, couple, d
         assert words not in notice.payload
         assert len(notice.payload.encode()) < 8000
     assert eid in [json.loads(notice.payload)["i"] for notice in notices]
+
+
+def test_the_listener_may_have_an_address_of_its_own(two, couple, real_engine):
+    a, b = two
+
+    def listener_over_tcp(process: Process) -> bool | None:
+        with real_engine.connect() as conn:
+            return conn.execute(
+                text(
+                    "SELECT client_addr IS NOT NULL FROM pg_stat_activity"
+                    " WHERE application_name = :name"
+                ),
+                {"name": f"{LISTENER_NAME}-{process.popen.pid}"},
+            ).scalar()
+
+    assert listener_over_tcp(a) is True
+    assert listener_over_tcp(b) is False  # B's came in over the socket
+    # and B's pool still goes over TCP, as A's does
+    with real_engine.connect() as conn:
+        others = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE client_addr IS NULL"
+                " AND application_name NOT LIKE :listener"
+                " AND pid <> pg_backend_pid() AND datname = current_database()"
+            ),
+            {"listener": f"{LISTENER_NAME}-%"},
+        ).scalar()
+    assert others == 0
+    # B hears a save made through A
+    stream = _stream(b, couple, "alex")
+    try:
+        eid = entry_id(add(couple.sam, couple.path, "signals", "heard over the socket"))
+        assert stream.next(f"entry-{eid}", timeout=5) == eid
+    finally:
+        stream.close()
 
 
 def test_presence_and_the_stream_cap_hold_across_processes(two, couple):

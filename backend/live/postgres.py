@@ -159,6 +159,7 @@ class PostgresBroker(Broker):
         engine: Engine,
         database_url: str,
         *,
+        listen_url: str | None = None,
         renew_seconds: float = 10.0,
         expire_seconds: float = 30.0,
     ) -> None:
@@ -168,6 +169,11 @@ class PostgresBroker(Broker):
         self.expire_seconds = expire_seconds
         self.origin = uuid.uuid4().hex  # this process, to skip its own notices
         self._conninfo = make_conninfo(conninfo(database_url), **ALIVE)
+        # LISTEN needs a session of its own: behind a transaction-mode pooler
+        # the listener connects to PostgreSQL directly, at its own address
+        self._listen_conninfo = make_conninfo(
+            conninfo(listen_url or database_url), **ALIVE
+        )
         self._rows: dict[Listener, uuid.UUID] = {}
         self._listening = asyncio.Event()
         self._stopping = False
@@ -254,7 +260,7 @@ class PostgresBroker(Broker):
         while not self._stopping:
             try:
                 async with await psycopg.AsyncConnection.connect(
-                    self._conninfo,
+                    self._listen_conninfo,
                     autocommit=True,
                     application_name=f"{LISTENER_NAME}-{os.getpid()}",
                 ) as conn:
