@@ -43,7 +43,7 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 HOST = "127.0.0.1"
 SECRET = "browser-tests-secret-key-0123456789abcde"  # 40 characters
 PASSWORD = "quiet harbour lantern morning"
-STARTUP_SECONDS = 15.0
+STARTUP_SECONDS = 60.0  # a busy machine starts a server slowly; a broken one never
 ACTION_TIMEOUT_MS = 10_000  # Playwright's default of 30 s only slows a failing run
 
 # Installed in every page before its own scripts run: records what the page
