@@ -252,6 +252,11 @@ def test_agreed_versions_are_sealed_again_without_my_words_and_say_so(
     assert "The blue mug." in page.text
     said = soup(page).find(id="words-removed").get_text(" ", strip=True)
     assert said.startswith("This version was sealed again when words of a former")
+    # the newest version, with nothing agreed now, says why
+    newest = soup(partners.alex.get(f"{p}/agreed")).find(id="words-removed")
+    assert newest.get_text(" ", strip=True).startswith(
+        "Words of a former partner were removed from this plan on"
+    )
     # and the PDF of that version says so on its status line
     status = build_view(old.snapshot, draft=False).status
     assert "Words of a former partner were removed on" in status
