@@ -210,6 +210,10 @@ def test_a_partners_replies_outlive_my_note_when_i_leave(partners, session):
     kept = thread["id"].removeprefix("thread-")
     answer = partners.alex.post_form(f"{p}/feedback/{kept}/replies", {"body": "Hi"})
     assert answer.status_code == 404
+    # the plan's timeline still calls it a reply, and leads to its thread
+    line = soup(partners.alex.get(f"{p}/timeline")).find("a", string="Me too.")
+    assert "Alex replied" in line.parent.get_text(" ", strip=True)
+    assert line["href"].endswith(f"#thread-{kept}")
     # Alex's unsent reply is kept in the same thread, never a new note's draft
     assert thread.select_one(".kept-draft").text == "Later."
     plan = session.get_one(Plan, uuid.UUID(partners.plan_id))
