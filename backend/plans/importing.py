@@ -139,6 +139,8 @@ def read_upload(data: bytes, *, email: str) -> Upload:
     if not is_zip(data):
         document = read_plan_file(data)
         return Upload([_choice(document, None)])
+    if len(data) > MAX_ZIP_BYTES:
+        raise FormError({"file": TOO_BIG})
     export = _export_in(data)
     ours = export["account"]["email"].strip().lower() == email.strip().lower()
     choices = [

@@ -18,7 +18,12 @@ from backend.errors import FormError
 from backend.export.pdf import render_pdf
 from backend.export.plan_file import PLAN_FILE, plan_document, plan_json, validator
 from backend.models import EarlierEntry, Entry, EntryLink, Plan
-from backend.plans.importing import read_plan_file, read_upload, start_from_file
+from backend.plans.importing import (
+    MAX_ZIP_BYTES,
+    read_plan_file,
+    read_upload,
+    start_from_file,
+)
 from tests.factories import make_account
 from tests.unit.test_pdf import SAM, realistic_snapshot
 
@@ -312,3 +317,12 @@ def test_reading_any_zip_gives_checked_plans_or_a_plain_reason(data):
     for choice in upload.choices:
         validator("mutual-plan").validate(choice.document)
         assert choice.me is None or uuid.UUID(choice.me)
+
+
+def test_a_zip_past_any_download_is_refused_before_it_is_opened():
+    data = _bundle(json.dumps(_export_of_sam()).encode())
+    padded = data + b"\0" * (MAX_ZIP_BYTES + 1 - len(data))
+    with pytest.raises(FormError) as refused:
+        read_upload(padded, email="sam@example.org")
+    assert "larger than any plan" in refused.value.errors["file"]
+    assert read_upload(data, email="sam@example.org").choices
