@@ -215,7 +215,8 @@ def _my_id(plan: dict[str, Any]) -> str | None:
     as theirs, word for word; None unless exactly one id answers."""
     listed = {e["id"]: e for e in plan["entries"]}
     found = set()
-    for item in plan["agreed_plan"]["entries"]:
+    agreed = plan["agreed_plan"]
+    for item in [*agreed["entries"], *agreed["taken_back"]]:
         mine = listed.get(item["id"])
         if mine is None:
             continue
