@@ -456,7 +456,9 @@ class Note(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     plan_id: uuid.UUID = _fk("plan.id")
     author_id: uuid.UUID = _fk("account.id")
-    reply_to_id: uuid.UUID | None = _fk("note.id", nullable=True)
+    # not cascading: a partner's reply outlives the note it answered when that
+    # note's writer erases their words (notes.service.keep_replies_to)
+    reply_to_id: uuid.UUID | None = _fk("note.id", nullable=True, cascade=False)
     entry_id: uuid.UUID | None = _fk("entry.id", nullable=True, cascade=False)
     debrief_id: uuid.UUID | None = _fk("debrief.id", nullable=True, cascade=False)
     what_i_see: str = Field(default="", sa_type=Sealed)
@@ -469,3 +471,6 @@ class Note(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utc_now)
     sent_at: datetime | None = None
+    # when words of a former partner in this thread were removed: the note it
+    # answered (this is a reply kept as its thread's start), or replies to it
+    words_removed_at: datetime | None = None

@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import NoMatchFound
 
 from backend import timezones
+from backend.auth.tokens import sign
 from backend.config import ROOT, Settings
 from backend.consent.snapshots import attribution
 
@@ -124,6 +125,12 @@ templates.env.filters["attribution"] = attribution
 def client_address(request: Request) -> str:
     """The sender's address (a proxy's forwarded one, when uvicorn trusts it)."""
     return request.client.host if request.client else "unknown"
+
+
+def sender_key(request: Request) -> str:
+    """The sender's address as rate limits keep it: a hash keyed with the app's
+    secret, so no table holds an address, and none can be tried back from it."""
+    return sign(request.app.state.secret, f"address:{client_address(request)}")
 
 
 def origin_of(request: Request, settings: Settings) -> str:

@@ -2,10 +2,12 @@
 
 The one hard delete (DESIGN.md, invariants 5 and 6). In each plan the person
 leaves as `plans.service.leave` does: their entries, wordings, yeses, answers,
-notes and flags go, shared entries fall back to the partner's own wording, and
+notes and flags go (the partner keeps their replies to those notes), shared
+entries fall back to the partner's own wording, and
 the agreed versions that held their words are sealed again without them and
 say when that was. Then their sign-ins, password resets, saved forms and every
-rate-limit count kept under their address or account go with the account row.
+rate-limit count kept under their email address, their account, or the
+address they erase it from go with the account row.
 On SQLite the write-ahead log is emptied into the file afterwards, where
 `secure_delete` has already zeroed the freed bytes.
 """
@@ -33,17 +35,29 @@ NOT_DELETED = "That is not your password. Nothing has been deleted."
 
 
 def delete_account(
-    session: Session, hasher: Hasher, *, account_id: uuid.UUID, password: str
+    session: Session,
+    hasher: Hasher,
+    *,
+    account_id: uuid.UUID,
+    password: str,
+    sender: str | None = None,
 ) -> None:
     """Erase the account and everything of its person, once they give their
-    password; a wrong one changes nothing."""
+    password; a wrong one changes nothing.
+
+    `sender` is the keyed hash of the address the request came from
+    (`web.sender_key`): the counts kept under it go too.
+    """
     account = session.get_one(Account, account_id)
     if not hasher.verify(account.password_hash, password[:1024]):
         raise FormError({"password": NOT_DELETED})
     for plan in plans_of(session, account_id):
         leave(session, plan, account_id=account_id)
-    # rate-limit buckets hold the address only as its hash, or the account's id
-    keys = (digest(account.email), str(account.id))
+    # rate-limit buckets hold the email address only as its hash, the sender's
+    # address as its keyed hash, or the account's id
+    keys = [digest(account.email), str(account.id)]
+    if sender:
+        keys.append(sender)
     session.exec(
         delete(RateEvent).where(
             or_(*(col(RateEvent.bucket).contains(key) for key in keys))

@@ -14,7 +14,7 @@ from backend.auth.service import normalise_email
 from backend.auth.tokens import digest
 from backend.deps import HasherDep, SessionDep, SettingsDep
 from backend.errors import FormError
-from backend.web import client_address, render
+from backend.web import render, sender_key
 
 router = APIRouter()
 
@@ -43,7 +43,7 @@ def forgot(
         spend(
             session,
             [
-                Limit(f"forgot:ip:{client_address(request)}", 5, timedelta(hours=1)),
+                Limit(f"forgot:ip:{sender_key(request)}", 5, timedelta(hours=1)),
                 Limit(f"forgot:email:{address}", 3, timedelta(hours=1)),
             ],
             enabled=settings.rate_limits,
@@ -86,7 +86,7 @@ def reset_password(
     try:
         spend(
             session,
-            [Limit(f"reset:ip:{client_address(request)}", 10, timedelta(minutes=15))],
+            [Limit(f"reset:ip:{sender_key(request)}", 10, timedelta(minutes=15))],
             enabled=settings.rate_limits,
         )
         session_token = reset.reset_password(

@@ -22,7 +22,7 @@ from backend.deps import (
     VisitorDep,
 )
 from backend.errors import FormError
-from backend.web import client_address, redirect, render
+from backend.web import redirect, render, sender_key
 
 router = APIRouter()
 ACCOUNT_WINDOW = timedelta(minutes=15)
@@ -56,7 +56,7 @@ def signup(
     try:
         spend(
             session,
-            [Limit(f"signup:ip:{client_address(request)}", 10, timedelta(hours=1))],
+            [Limit(f"signup:ip:{sender_key(request)}", 10, timedelta(hours=1))],
             enabled=settings.rate_limits,
         )
         _, token = service.create_account(
@@ -112,7 +112,7 @@ def login(
     context = {"form": {"email": email}, "next": next}
     # hashed: the bucket never stores an address, and always fits its column
     account = digest(service.normalise_email(email))
-    here = client_address(request)
+    here = sender_key(request)
     failed_bucket = f"login:failed:{account}"
     try:
         # Hard limits only per address, and per account from one address: someone
@@ -122,9 +122,7 @@ def login(
             [
                 Limit(f"login:ip:{here}", 10, timedelta(minutes=1)),
                 # the account's hash leads, so erasing the account finds its rows
-                Limit(
-                    f"login:pair:{account}:{digest(here)}", 10, timedelta(minutes=15)
-                ),
+                Limit(f"login:pair:{account}:{here}", 10, timedelta(minutes=15)),
             ],
             enabled=settings.rate_limits,
         )
@@ -255,7 +253,11 @@ def delete_account(
 ) -> Response:
     try:
         erasure.delete_account(
-            session, hasher, account_id=account.id, password=password
+            session,
+            hasher,
+            account_id=account.id,
+            password=password,
+            sender=sender_key(request),
         )
     except FormError as error:
         return render(

@@ -40,6 +40,7 @@ from backend.models import (
     PlanVersion,
     Revision,
 )
+from backend.notes.service import keep_replies_to
 from backend.text import clean_text
 
 MAX_LENGTH = 4000
@@ -483,6 +484,7 @@ def _erase_what_they_said(
 ) -> bool:
     """Their notes, answers and words about the plan beside its entries; True if
     the plan's name was theirs (it is "Our plan" now)."""
+    keep_replies_to(session, plan_id, account_id, utc_now())
     session.exec(
         delete(Note).where(
             col(Note.plan_id) == plan_id, col(Note.author_id) == account_id

@@ -12,8 +12,10 @@ A reply belongs to the thread of the note it answers.
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from backend.db import record_signal, utc_now
@@ -118,7 +120,10 @@ def own_draft(
             return None
         query = query.where(Note.id == key)
     if reply_to is None:
-        query = query.where(col(Note.reply_to_id).is_(None))
+        # a kept reply whose note is gone is no new note's draft
+        query = query.where(
+            col(Note.reply_to_id).is_(None), col(Note.words_removed_at).is_(None)
+        )
     else:
         query = query.where(Note.reply_to_id == reply_to)
     return session.exec(query.order_by(col(Note.created_at).desc())).first()
@@ -174,6 +179,15 @@ def write_note(
     return note
 
 
+def kept_reply(note: Note) -> bool:
+    """A reply kept as its thread's start: the note it answered was erased."""
+    return (
+        note.reply_to_id is None
+        and note.words_removed_at is not None
+        and bool(note.body)
+    )
+
+
 def sent_note(session: Session, plan: Plan, note_id: str | uuid.UUID) -> Note:
     """A sent note of this plan that starts a thread; NotFound for anything else."""
     key = _uuid(note_id)
@@ -183,6 +197,7 @@ def sent_note(session: Session, plan: Plan, note_id: str | uuid.UUID) -> Note:
         or note.plan_id != plan.id
         or note.sent_at is None
         or note.reply_to_id is not None
+        or kept_reply(note)
     ):
         raise NotFound
     return note
@@ -242,7 +257,12 @@ def threads(
     if only is not None:
         query = query.where((col(Note.id) == only) | (col(Note.reply_to_id) == only))
     notes = session.exec(query.order_by(col(Note.created_at))).all()
-    roots = [n for n in notes if n.reply_to_id is None and n.sent_at is not None]
+    roots = [
+        n
+        for n in notes
+        if n.reply_to_id is None
+        and (n.sent_at is not None or (kept_reply(n) and n.author_id == viewer_id))
+    ]
     entries = _by_id(session, Entry, [n.entry_id for n in roots])
     debriefs = _by_id(session, Debrief, [n.debrief_id for n in roots])
     found = []
@@ -281,3 +301,57 @@ def _by_id(
         return {}
     rows = session.exec(select(table).where(col(table.id).in_(wanted))).all()
     return {row.id: row for row in rows}
+
+
+def keep_replies_to(
+    session: Session, plan_id: uuid.UUID, account_id: uuid.UUID, now: datetime
+) -> None:
+    """Before a person's notes go with their erased words: the partner's
+    replies stay theirs.
+
+    The replies to each of the person's notes stay together: the first becomes
+    the thread's start and says when the note it answered was removed. A thread
+    the partner started that loses the person's replies says so, too.
+    """
+    gone = session.exec(
+        select(Note.id).where(
+            Note.plan_id == plan_id,
+            Note.author_id == account_id,
+            col(Note.reply_to_id).is_(None),
+        )
+    ).all()
+    for root_id in gone:
+        kept = sorted(
+            session.exec(
+                select(Note).where(
+                    Note.reply_to_id == root_id, Note.author_id != account_id
+                )
+            ).all(),
+            key=lambda n: (n.sent_at is None, n.sent_at or n.created_at),
+        )
+        if not kept:
+            continue
+        first, rest = kept[0], kept[1:]
+        first.reply_to_id = None
+        first.words_removed_at = now
+        session.add(first)
+        session.flush()
+        for reply in rest:
+            reply.reply_to_id = first.id
+            session.add(reply)
+    answered = select(Note.reply_to_id).where(
+        Note.plan_id == plan_id,
+        Note.author_id == account_id,
+        col(Note.reply_to_id).is_not(None),
+        col(Note.sent_at).is_not(None),
+    )
+    session.exec(
+        update(Note)
+        .where(
+            col(Note.plan_id) == plan_id,
+            col(Note.author_id) != account_id,
+            col(Note.id).in_(answered),
+        )
+        .values(words_removed_at=now)
+    )
+    session.flush()

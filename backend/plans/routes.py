@@ -21,12 +21,12 @@ from backend.plans.importing import earlier_of
 from backend.plans.page import plan_page
 from backend.plans.start import gentle_start
 from backend.web import (
-    client_address,
     is_fragment,
     origin_of,
     path_for,
     redirect,
     render,
+    sender_key,
 )
 
 router = APIRouter()
@@ -200,7 +200,7 @@ def accept_invite(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    client = client_address(request)
+    client = sender_key(request)
     try:
         spend(
             session,

@@ -99,7 +99,8 @@ def _notes(
     return [
         Moment(
             n.sent_at or n.created_at,
-            "reply" if n.reply_to_id else "note",
+            # a reply kept after the note it answered was erased is still a reply
+            "reply" if n.reply_to_id or n.body else "note",
             person(people, n.author_id),
             n,
         )

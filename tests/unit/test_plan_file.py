@@ -5,6 +5,8 @@ import copy
 import io
 import json
 import uuid
+import zipfile
+from functools import cache
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +18,12 @@ from backend.errors import FormError
 from backend.export.pdf import render_pdf
 from backend.export.plan_file import PLAN_FILE, plan_document, plan_json, validator
 from backend.models import EarlierEntry, Entry, EntryLink, Plan
-from backend.plans.importing import read_plan_file, start_from_file
+from backend.plans.importing import (
+    MAX_ZIP_BYTES,
+    read_plan_file,
+    read_upload,
+    start_from_file,
+)
 from tests.factories import make_account
 from tests.unit.test_pdf import SAM, realistic_snapshot
 
@@ -181,3 +188,141 @@ def test_my_words_come_back_mine_the_other_words_only_as_reference(session):
     assert {e.text for e in earlier} == {
         e["text"] for e in document["entries"] if e["author_id"] != str(me.id)
     }
+
+
+def _export_of_sam() -> dict:
+    return copy.deepcopy(_one_export())
+
+
+@cache
+def _one_export() -> dict:
+    """A download of Sam's with one agreed plan, listing Sam's words as Sam's."""
+    document = _document()
+    return {
+        "format": "mutual-export",
+        "version": 1,
+        "exported_at": "2026-11-30T10:00:00+00:00",
+        "account": {
+            "display_name": "Sam",
+            "email": "sam@example.org",
+            "created_at": "2026-11-01T10:00:00+00:00",
+        },
+        "plans": [
+            {
+                "id": str(uuid.uuid4()),
+                "title": document["title"],
+                "named_by_me": True,
+                "created_at": "2026-11-01T10:00:00+00:00",
+                "joined_at": "2026-11-01T10:00:00+00:00",
+                "entries": [
+                    {
+                        "id": e["id"],
+                        "section": e["section"],
+                        "section_title": e["section"],
+                        "mine": e["owner_id"] == SAM,
+                        "draft": False,
+                        "removed_at": None,
+                        "removed_note": None,
+                        "wordings": [
+                            {
+                                "version": 1,
+                                "kind": "wording",
+                                "text": e["text"],
+                                "note": None,
+                                "written_at": e["written_at"],
+                            }
+                        ],
+                    }
+                    for e in document["entries"]
+                    if e["author_id"] == SAM
+                ],
+                "yeses": [],
+                "flags": [],
+                "debriefs_started": [],
+                "debrief_answers": [],
+                "notes": [],
+                "agreed_plan": document,
+            }
+        ],
+    }
+
+
+def _bundle(export: bytes, extra: dict[str, bytes] | None = None) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        # a fixed time, so the same members make the same bytes
+        for name, content in {"mutual-export.json": export, **(extra or {})}.items():
+            archive.writestr(zipfile.ZipInfo(name, (2026, 11, 30, 10, 0, 0)), content)
+    return out.getvalue()
+
+
+def test_a_download_says_which_words_were_mine_for_my_address_only():
+    export = _export_of_sam()
+    validator("mutual-export").validate(export)
+    data = _bundle(json.dumps(export).encode())
+    [choice] = read_upload(data, email="SAM@example.org").choices
+    assert choice.me == SAM
+    assert choice.document == export["plans"][0]["agreed_plan"]
+    [stranger] = read_upload(data, email="robin@example.org").choices
+    assert stranger.me is None
+
+
+MEMBER_NAMES = st.one_of(
+    st.sampled_from(
+        ["mutual-export.json", "plans/a.pdf", "plans/a.json", "../x", "plans/", "a/b"]
+    ),
+    st.text(max_size=30),
+)
+
+
+@st.composite
+def spoiled_zips(draw) -> bytes:
+    """A real download's zip, spoiled: its export's values replaced, members
+    added under any name, bytes flipped, or cut short."""
+    kind = draw(st.sampled_from(["value", "member", "flip", "cut"]))
+    export = _export_of_sam()
+    if kind == "value":
+        path = draw(st.sampled_from(list(_paths(export))[1:]))
+        target = export
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = draw(ODD)
+    data = _bundle(json.dumps(export).encode())
+    if kind == "member":
+        extra = draw(st.dictionaries(MEMBER_NAMES, st.binary(max_size=50), max_size=3))
+        data = _bundle(json.dumps(export).encode(), extra)
+    elif kind == "flip":
+        at = draw(st.integers(0, len(data) - 1))
+        data = (
+            data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1 :]
+        )
+    elif kind == "cut":
+        data = data[: draw(st.integers(0, len(data) - 1))]
+    return data
+
+
+@settings(max_examples=300, deadline=None)
+@given(spoiled_zips())
+def test_reading_any_zip_gives_checked_plans_or_a_plain_reason(data):
+    try:
+        upload = read_upload(data, email="sam@example.org")
+    except FormError as error:
+        refused = error.errors
+    else:
+        refused = {}
+    if refused:
+        assert set(refused) == {"file"}
+        return
+    assert upload.choices
+    for choice in upload.choices:
+        validator("mutual-plan").validate(choice.document)
+        assert choice.me is None or uuid.UUID(choice.me)
+
+
+def test_a_zip_past_any_download_is_refused_before_it_is_opened():
+    data = _bundle(json.dumps(_export_of_sam()).encode())
+    padded = data + b"\0" * (MAX_ZIP_BYTES + 1 - len(data))
+    with pytest.raises(FormError) as refused:
+        read_upload(padded, email="sam@example.org")
+    assert "larger than any plan" in refused.value.errors["file"]
+    assert read_upload(data, email="sam@example.org").choices

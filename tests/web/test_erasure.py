@@ -13,7 +13,8 @@ from backend.auth.tokens import digest
 from backend.consent import versions
 from backend.db import write_session
 from backend.export.pdf import build_view
-from backend.models import Account, EarlierEntry, RateEvent
+from backend.models import Account, EarlierEntry, Plan, RateEvent
+from backend.notes.service import own_draft
 from tests.helpers import PASSWORD, soup
 from tests.web.steps import add, agree, answer, entry_id, talk_path
 
@@ -90,6 +91,19 @@ def _everything_of_sam(client, make_client, engine, mark: str):
     thread = alex_note.headers["location"].split("#thread-")[1]
     sam.post_form(f"{plan}/notes/{thread}/replies", {"body": f"reply {mark}"})
     assert sent.status_code == 303
+    # Alex answers Sam's note twice, Sam answers in between, and Alex keeps a
+    # reply unsent: all of Alex's stays Alex's
+    sams = sent.headers["location"].split("#thread-")[1]
+    for who, body, action in (
+        (alex, "Alex: I hear you.", "send"),
+        (sam, f"again {mark}", "send"),
+        (alex, "Alex: and one more thing.", "send"),
+        (alex, "Alex: still thinking.", "draft"),
+    ):
+        replied = who.post_form(
+            f"{plan}/feedback/{sams}/replies", {"body": body, "action": action}
+        )
+        assert replied.status_code == 303
     # printed: the version that holds Sam's words is sealed
     with write_session(engine) as session:
         account = session.exec(select(Account).where(Account.email == sam.email))
@@ -149,6 +163,62 @@ def test_nothing_of_mine_is_left_anywhere(client, make_client, app, db_url):
         "Words of a former partner were removed on"
     )
     assert sam.get("/account").status_code in (303, 401)
+    # Alex's replies to Sam's note stay, together, where Sam's note was
+    feedback = soup(alex.get(f"{plan}/feedback"))
+    kept = next(
+        t for t in feedback.select("article.thread") if "Alex: I hear you." in t.text
+    )
+    said = kept.select_one(".words-removed").get_text(" ", strip=True)
+    assert said.startswith("This answered words of a former partner, which were")
+    assert [p.text for p in kept.select(".entry-text")] == [
+        "Alex: I hear you.",
+        "Alex: and one more thing.",
+        "Alex: still thinking.",
+    ]
+    assert kept.find("textarea") is None  # nobody is left to answer there
+    # the thread Alex started says a reply in it was removed
+    walk = next(
+        t for t in feedback.select("article.thread") if "Alex: a walk." in t.text
+    )
+    assert (
+        walk.select_one(".words-removed")
+        .get_text(" ", strip=True)
+        .startswith(
+            "A reply from a former partner was removed from this conversation on"
+        )
+    )
+
+
+def test_a_partners_replies_outlive_my_note_when_i_leave(partners, session):
+    """Leaving a plan takes my notes, never my partner's answers to them."""
+    p = partners.path
+    sent = partners.sam.post_form(f"{p}/feedback", {"what_i_feel": "Tired."})
+    root = sent.headers["location"].split("#thread-")[1]
+    partners.alex.post_form(f"{p}/feedback/{root}/replies", {"body": "Me too."})
+    partners.alex.post_form(
+        f"{p}/feedback/{root}/replies", {"body": "Later.", "action": "draft"}
+    )
+
+    assert partners.sam.post_form(f"{p}/leave").status_code == 303
+
+    page = soup(partners.alex.get(f"{p}/feedback"))
+    assert "Tired." not in page.text
+    (thread,) = page.select("article.thread")
+    assert thread.select_one(".words-removed") is not None
+    assert thread.select_one(".entry-text").text == "Me too."
+    # a kept reply starts no conversation, and is no draft of a new note
+    kept = thread["id"].removeprefix("thread-")
+    answer = partners.alex.post_form(f"{p}/feedback/{kept}/replies", {"body": "Hi"})
+    assert answer.status_code == 404
+    # the plan's timeline still calls it a reply, and leads to its thread
+    line = soup(partners.alex.get(f"{p}/timeline")).find("a", string="Me too.")
+    assert "Alex replied" in line.parent.get_text(" ", strip=True)
+    assert line["href"].endswith(f"#thread-{kept}")
+    # Alex's unsent reply is kept in the same thread, never a new note's draft
+    assert thread.select_one(".kept-draft").text == "Later."
+    plan = session.get_one(Plan, uuid.UUID(partners.plan_id))
+    alex = session.exec(select(Account).where(Account.email == partners.alex.email))
+    assert own_draft(session, plan, alex.scalar_one().id) is None
 
 
 def test_a_wrong_password_deletes_nothing(partners, session):
@@ -186,6 +256,11 @@ def test_agreed_versions_are_sealed_again_without_my_words_and_say_so(
     assert "The blue mug." in page.text
     said = soup(page).find(id="words-removed").get_text(" ", strip=True)
     assert said.startswith("This version was sealed again when words of a former")
+    # the newest version, with nothing agreed now, says why
+    newest = soup(partners.alex.get(f"{p}/agreed")).find(id="words-removed")
+    assert newest.get_text(" ", strip=True).startswith(
+        "Words of a former partner were removed from this plan on"
+    )
     # and the PDF of that version says so on its status line
     status = build_view(old.snapshot, draft=False).status
     assert "Words of a former partner were removed on" in status

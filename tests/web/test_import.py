@@ -1,8 +1,10 @@
 """Starting a new plan from an earlier one: my words come back as mine, the
 other person's only as a reference; a bad file changes nothing."""
 
+import io
 import json
 import uuid
+import zipfile
 
 import pytest
 from sqlmodel import func, select
@@ -11,8 +13,13 @@ from backend.consent.versions import latest_version
 from backend.export.pdf import render_pdf
 from backend.export.plan_file import plan_json
 from backend.models import Account, EarlierEntry, Entry, EntryLink, Plan
-from backend.plans.importing import MAX_BYTES
-from tests.helpers import soup
+from backend.plans.importing import (
+    MAX_BYTES,
+    MAX_EXPORT_BYTES,
+    MAX_MEMBERS,
+    MAX_UNPACKED,
+)
+from tests.helpers import PASSWORD, soup
 from tests.web.steps import add, agree, entry_id
 
 
@@ -172,3 +179,168 @@ def test_the_form_works_without_javascript(client):
     assert form["method"] == "post"
     assert form["enctype"] == "multipart/form-data"
     assert form.find("input", type="file")["name"] == "file"
+
+
+class QuickRenderer:
+    """Stands in for the render workers: the download's PDFs are not read back."""
+
+    def render(self, snapshot, **options) -> bytes:
+        return b"%PDF-1.7 quick"
+
+    def close(self) -> None:
+        pass
+
+
+def _download(client) -> bytes:
+    response = client.get("/account/export")
+    assert response.status_code == 200
+    return response.content
+
+
+def _sections(client, path: str) -> dict[str, str]:
+    page = soup(client.get(path))
+    return {s["id"]: s.get_text(" ", strip=True) for s in page.find_all("section")}
+
+
+def test_the_whole_download_starts_a_plan_from_its_one_agreed_plan(
+    partners, earlier, app, session
+):
+    app.state.pdf = QuickRenderer()
+    started = _upload(partners.sam, _download(partners.sam), "mutual-mine.zip")
+    assert started.status_code == 303
+    sections = _sections(partners.sam, started.headers["location"])
+    assert "SAM: I text our word." in sections["section-edge_responses"]
+    assert "ALEX: no threats." in sections["earlier"]
+    assert "ALEX:" not in sections["section-bottom_lines"]
+
+
+def test_a_download_with_several_plans_asks_which_one(partners, earlier, app, session):
+    app.state.pdf = QuickRenderer()
+    p = partners.path
+    # a second plan, agreed too
+    second = partners.sam.post_form("/plans", {"title": "Weekends"})
+    other = second.headers["location"]
+    link = soup(partners.sam.post_form(f"{other}/invite")).find(
+        "input", id="invite-link"
+    )
+    partners.alex.post_form(f"/invite/{link['value'].rsplit('/', 1)[1]}")
+    agree(partners.alex, other, entry_id(add(partners.sam, other, "signals", "SAM: 2")))
+    before = _count(session, Plan)
+
+    asked = _upload(partners.sam, _download(partners.sam), "mutual-mine.zip")
+
+    assert asked.status_code == 200
+    assert _count(session, Plan) == before  # nothing yet: a choice first
+    page = soup(asked)
+    choices = page.select("form.import-choice")
+    titles = [c.find("strong").text for c in choices]
+    assert sorted(titles) == ["Us", "Weekends"]
+    assert all("agreed" in c.p.get_text(" ") for c in choices)
+    chosen = choices[titles.index("Us")]
+    fields = {i["name"]: i.get("value", "") for i in chosen.find_all("input")}
+    started = partners.sam.post(chosen["action"], data=fields)
+    assert started.status_code == 303
+    assert _count(session, Plan) == before + 1
+    sections = _sections(partners.sam, started.headers["location"])
+    assert "SAM: I text our word." in sections["section-edge_responses"]
+    assert "ALEX: the blue mug." in sections["earlier"]
+    assert "SAM: 2" not in " ".join(sections.values())
+    assert p != started.headers["location"]
+
+
+def test_after_erasure_my_download_still_brings_my_words_back_as_mine(
+    partners, earlier, app, make_client, session
+):
+    """An account made again with the same address: the download says which
+    words were its person's, though the account's id is new."""
+    app.state.pdf = QuickRenderer()
+    download = _download(partners.sam)
+    assert (
+        partners.sam.post_form("/account/delete", {"password": PASSWORD}).status_code
+        == 303
+    )
+    again = make_client().sign_up("Sam", email=partners.sam.email)
+    started = _upload(again, download, "mutual-mine.zip")
+    assert started.status_code == 303
+    sections = _sections(again, started.headers["location"])
+    assert "SAM: being told to calm down." in sections["section-hot_buttons"]
+    assert "SAM:" not in sections["earlier"]
+    assert "ALEX: no threats." in sections["earlier"]
+    # someone else holding the same file gets every word only as a reference
+    robin = make_client().sign_up("Robin")
+    other = _upload(robin, download, "mutual-mine.zip")
+    sections = _sections(robin, other.headers["location"])
+    assert "SAM: being told to calm down." in sections["earlier"]
+    assert [k for k, text in sections.items() if "SAM:" in text] == ["earlier"]
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def _lying_size(good: bytes) -> bytes:
+    """The export padded past its cap, its headers claiming it is tiny."""
+    data = bytearray(_zip({"mutual-export.json": good + b" " * MAX_EXPORT_BYTES}))
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = data.find(signature)
+        data[at + offset : at + offset + 4] = (len(good)).to_bytes(4, "little")
+    return bytes(data)
+
+
+# each spoils a real download: without its check, the zip would be taken
+SPOILED = {
+    "no-export": lambda good: _zip({"export.json": good}),
+    "twice": lambda good: _zip({"mutual-export.json": good, "plans/../x": good}),
+    "climbs": lambda good: _zip({"mutual-export.json": good, "../../etc/x": b""}),
+    "nested": lambda good: _zip({"mutual-export.json": good, "plans/a/b.json": b""}),
+    "folder": lambda good: _zip({"mutual-export.json": good, "plans/": b""}),
+    "absolute": lambda good: _zip({"/mutual-export.json": good}),
+    "stranger": lambda good: _zip({"mutual-export.json": good, "run.sh": b"x"}),
+    "too-many": lambda good: _zip(
+        {"mutual-export.json": good}
+        | {f"plans/p{n}.pdf": b"" for n in range(MAX_MEMBERS)}
+    ),
+    # a member unpacking past the cap from a few kilobytes, though never read
+    "bomb": lambda good: _zip(
+        {"mutual-export.json": good, "plans/p.pdf": b"\0" * (MAX_UNPACKED + 1)}
+    ),
+    "export-too-large": lambda good: _zip(
+        {"mutual-export.json": good + b" " * MAX_EXPORT_BYTES}
+    ),
+    "lying-size": _lying_size,
+    "not-utf8": lambda good: _zip({"mutual-export.json": b"\xff" + good}),
+    "other-format": lambda good: _zip(
+        {"mutual-export.json": good.replace(b'"mutual-export"', b'"other"', 1)}
+    ),
+    "cut-short": lambda good: _zip({"mutual-export.json": good})[:-30],
+}
+
+
+@pytest.mark.parametrize("spoil", SPOILED.values(), ids=SPOILED.keys())
+def test_a_bad_zip_gets_a_plain_reason_and_changes_nothing(
+    partners, earlier, app, session, spoil
+):
+    app.state.pdf = QuickRenderer()
+    download = zipfile.ZipFile(io.BytesIO(_download(partners.sam)))
+    good = download.read("mutual-export.json")
+    before = (_count(session, Plan), _count(session, Entry))
+    refused = _upload(partners.sam, spoil(good), "mutual-mine.zip")
+    assert refused.status_code == 422
+    said = soup(refused).find(class_="field-error").text
+    assert "isn't a download from Mutual that can be read" in said
+    assert (_count(session, Plan), _count(session, Entry)) == before
+    # the unspoiled export is taken
+    taken = _upload(partners.sam, _zip({"mutual-export.json": good}), "mine.zip")
+    assert taken.status_code == 303
+
+
+def test_a_download_with_nothing_agreed_says_so(partners, app, session):
+    app.state.pdf = QuickRenderer()
+    add(partners.sam, partners.path, "signals", "Not agreed yet")
+    refused = _upload(partners.sam, _download(partners.sam), "mutual-mine.zip")
+    assert refused.status_code == 422
+    assert "holds no agreed plan" in soup(refused).find(class_="field-error").text
