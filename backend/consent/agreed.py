@@ -10,13 +10,21 @@ back, by whom, when and why, as something to talk about.
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from backend.db import utc_now
-from backend.entries.rules import Standing, Yes, in_plan_clause, standing, yes_kind
+from backend.entries.rules import (
+    Standing,
+    Yes,
+    in_plan,
+    in_plan_clause,
+    standing,
+    yes_kind,
+)
 from backend.members import Person, name_of, people_of
 from backend.models import REMOVAL, Consent, Entry, EntryLink, Plan, Revision
 
@@ -108,8 +116,34 @@ def agreed_snapshot(session: Session, plan: Plan) -> dict[str, Any]:
     return _snapshot(plan, people, agreed, taken_back)
 
 
+@dataclass
+class EntryPlace:
+    """One entry's items in the agreed plan now, worked out once for a write:
+    what its signature says, and what a patched snapshot puts in."""
+
+    people: dict[uuid.UUID, Person]
+    agreed: list[dict[str, Any]]
+    taken_back: list[dict[str, Any]]
+
+    def signature(self) -> list[tuple[str, int]]:
+        return signature({"entries": self.agreed, "taken_back": self.taken_back})
+
+
+def entry_place(session: Session, plan: Plan, entry_id: uuid.UUID) -> EntryPlace:
+    """Where one entry stands in the agreed plan now (nowhere if not in the plan)."""
+    people = people_of(session, plan.id)
+    entry = session.get(Entry, entry_id)
+    if entry is None or entry.plan_id != plan.id or not in_plan(entry):
+        return EntryPlace(people, [], [])
+    return EntryPlace(people, *_agreed_items(session, people, [entry]))
+
+
 def patched_snapshot(
-    session: Session, plan: Plan, old: dict[str, Any], entry_id: uuid.UUID
+    session: Session,
+    plan: Plan,
+    old: dict[str, Any],
+    entry_id: uuid.UUID,
+    place: EntryPlace | None = None,
 ) -> dict[str, Any] | None:
     """`old` with one entry's place worked out again: what `agreed_snapshot` would
     give now, when only that entry changed since `old` was made.
@@ -117,17 +151,19 @@ def patched_snapshot(
     None when `old` cannot be patched (another format, other partners, an entry
     no longer in the plan): the caller builds the snapshot whole instead.
     """
-    people = people_of(session, plan.id)
+    place = place or entry_place(session, plan, entry_id)
+    people = place.people
     if old.get("format") != SNAPSHOT_FORMAT or old.get("partners") != _partners(people):
         return None
     order = {str(i): n for n, i in enumerate(session.exec(_in_plan(Entry.id, plan.id)))}
     key = str(entry_id)
     kept = [i for i in old["entries"] if i["id"] != key]
     back = [i for i in old.get("taken_back", []) if i["id"] != key]
-    if any(i["id"] not in order for i in kept + back):
+    if any(i["id"] not in order for i in kept + back + place.agreed + place.taken_back):
         return None
-    entry = session.get(Entry, entry_id) if key in order else None
-    agreed, taken_back = _agreed_items(session, people, [entry] if entry else [])
+    # copies: the place's items may be patched into more than one snapshot
+    agreed = [dict(i) for i in place.agreed]
+    taken_back = [dict(i) for i in place.taken_back]
     # copies: answers are filled in afresh, and `old` stays as it was
     entries = sorted([dict(i) for i in kept] + agreed, key=lambda i: order[i["id"]])
     back = sorted(back + taken_back, key=lambda i: order[i["id"]])
