@@ -118,15 +118,31 @@ def agreed_snapshot(session: Session, plan: Plan) -> dict[str, Any]:
 
 @dataclass
 class EntryPlace:
-    """One entry's items in the agreed plan now, worked out once for a write:
-    what its signature says, and what a patched snapshot puts in."""
+    """Where one entry stands in the agreed plan now, worked out once for a write:
+    its signature from its standing alone, its snapshot items only if asked."""
 
     people: dict[uuid.UUID, Person]
-    agreed: list[dict[str, Any]]
-    taken_back: list[dict[str, Any]]
+    entry: Entry | None  # None when it is not in the plan
+    standing: Standing | None
 
     def signature(self) -> list[tuple[str, int]]:
-        return signature({"entries": self.agreed, "taken_back": self.taken_back})
+        if self.entry is None or self.standing is None:
+            return []
+        key, s = str(self.entry.id), self.standing
+        if s.agreed is not None:
+            return [(key, s.agreed)]
+        if s.taken_back is not None:
+            return [("back:" + key, s.taken_back.version)]
+        return []
+
+    def items(
+        self, session: Session
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Its snapshot items: agreed, and taken back."""
+        if self.entry is None or self.standing is None:
+            return [], []
+        found = {self.entry.id: self.standing}
+        return _agreed_items(session, self.people, [self.entry], found)
 
 
 def entry_place(session: Session, plan: Plan, entry_id: uuid.UUID) -> EntryPlace:
@@ -134,8 +150,10 @@ def entry_place(session: Session, plan: Plan, entry_id: uuid.UUID) -> EntryPlace
     people = people_of(session, plan.id)
     entry = session.get(Entry, entry_id)
     if entry is None or entry.plan_id != plan.id or not in_plan(entry):
-        return EntryPlace(people, [], [])
-    return EntryPlace(people, *_agreed_items(session, people, [entry]))
+        return EntryPlace(people, None, None)
+    return EntryPlace(
+        people, entry, standings(session, [entry], list(people))[entry.id]
+    )
 
 
 def patched_snapshot(
@@ -159,11 +177,9 @@ def patched_snapshot(
     key = str(entry_id)
     kept = [i for i in old["entries"] if i["id"] != key]
     back = [i for i in old.get("taken_back", []) if i["id"] != key]
-    if any(i["id"] not in order for i in kept + back + place.agreed + place.taken_back):
+    if any(i["id"] not in order for i in kept + back):
         return None
-    # copies: the place's items may be patched into more than one snapshot
-    agreed = [dict(i) for i in place.agreed]
-    taken_back = [dict(i) for i in place.taken_back]
+    agreed, taken_back = place.items(session)
     # copies: answers are filled in afresh, and `old` stays as it was
     entries = sorted([dict(i) for i in kept] + agreed, key=lambda i: order[i["id"]])
     back = sorted(back + taken_back, key=lambda i: order[i["id"]])
@@ -187,10 +203,15 @@ def _snapshot(
 
 
 def _agreed_items(
-    session: Session, people: dict[uuid.UUID, Person], entries: list[Entry]
+    session: Session,
+    people: dict[uuid.UUID, Person],
+    entries: list[Entry],
+    found: dict[uuid.UUID, Standing] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The snapshot items of these entries: agreed, and taken back."""
-    found = standings(session, entries, list(people))
+    """The snapshot items of these entries: agreed, and taken back (`found`:
+    their standings, when already worked out)."""
+    if found is None:
+        found = standings(session, entries, list(people))
     wanted: dict[uuid.UUID, set[int]] = defaultdict(set)
     for e in entries:
         s = found[e.id]
