@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 from starlette.requests import Request
 
@@ -113,8 +113,39 @@ def _sqlite_engine(url: str) -> Engine:
             asked, got = held
             times.append((got - asked, time.perf_counter() - got))
 
-    event.listen(engine, "commit", _release)
-    event.listen(engine, "rollback", _release)
+    def _commit(conn: Any) -> None:
+        # SQLAlchemy tells us of a commit before it sends COMMIT. Released here,
+        # the lock would let the next writer's BEGIN IMMEDIATE meet a COMMIT
+        # still writing (and syncing) the log: SQLite then answers it busy, and
+        # it sleeps in SQLite's busy handler (1, 2, 5, 10 ... 100 ms) well past
+        # the commit. So COMMIT is sent here, inside the lock; SQLAlchemy's own
+        # COMMIT after it finds no transaction left and does nothing.
+        if "holds_write_lock" not in conn.info:
+            return
+        dbapi_conn = conn.connection.dbapi_connection
+        try:
+            dbapi_conn.commit()
+        except conn.dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(
+                "COMMIT", {}, error, conn.dialect.loaded_dbapi.Error
+            ) from error
+        finally:
+            _release(conn)
+
+    def _rollback(conn: Any) -> None:
+        # the same for ROLLBACK: the lock goes once SQLite's has gone
+        if "holds_write_lock" not in conn.info:
+            return
+        try:
+            if conn._still_open_and_dbapi_connection_is_valid:
+                conn.connection.dbapi_connection.rollback()
+        except conn.dialect.loaded_dbapi.Error:
+            pass  # SQLAlchemy's own ROLLBACK after this meets it and reports it
+        finally:
+            _release(conn)
+
+    event.listen(engine, "commit", _commit)
+    event.listen(engine, "rollback", _rollback)
     return engine
 
 

@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--postgres", help="a PostgreSQL URL of an empty database")
     args = parser.parse_args()
+    (ROOT / "var").mkdir(exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="profile-", dir=ROOT / "var"))
     url = args.postgres or f"sqlite:///{folder / 'mutual.db'}"
     try:

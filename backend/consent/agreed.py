@@ -10,13 +10,21 @@ back, by whom, when and why, as something to talk about.
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from backend.db import utc_now
-from backend.entries.rules import Standing, Yes, in_plan_clause, standing, yes_kind
+from backend.entries.rules import (
+    Standing,
+    Yes,
+    in_plan,
+    in_plan_clause,
+    standing,
+    yes_kind,
+)
 from backend.members import Person, name_of, people_of
 from backend.models import REMOVAL, Consent, Entry, EntryLink, Plan, Revision
 
@@ -108,8 +116,52 @@ def agreed_snapshot(session: Session, plan: Plan) -> dict[str, Any]:
     return _snapshot(plan, people, agreed, taken_back)
 
 
+@dataclass
+class EntryPlace:
+    """Where one entry stands in the agreed plan now, worked out once for a write:
+    its signature from its standing alone, its snapshot items only if asked."""
+
+    people: dict[uuid.UUID, Person]
+    entry: Entry | None  # None when it is not in the plan
+    standing: Standing | None
+
+    def signature(self) -> list[tuple[str, int]]:
+        if self.entry is None or self.standing is None:
+            return []
+        key, s = str(self.entry.id), self.standing
+        if s.agreed is not None:
+            return [(key, s.agreed)]
+        if s.taken_back is not None:
+            return [("back:" + key, s.taken_back.version)]
+        return []
+
+    def items(
+        self, session: Session
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Its snapshot items: agreed, and taken back."""
+        if self.entry is None or self.standing is None:
+            return [], []
+        found = {self.entry.id: self.standing}
+        return _agreed_items(session, self.people, [self.entry], found)
+
+
+def entry_place(session: Session, plan: Plan, entry_id: uuid.UUID) -> EntryPlace:
+    """Where one entry stands in the agreed plan now (nowhere if not in the plan)."""
+    people = people_of(session, plan.id)
+    entry = session.get(Entry, entry_id)
+    if entry is None or entry.plan_id != plan.id or not in_plan(entry):
+        return EntryPlace(people, None, None)
+    return EntryPlace(
+        people, entry, standings(session, [entry], list(people))[entry.id]
+    )
+
+
 def patched_snapshot(
-    session: Session, plan: Plan, old: dict[str, Any], entry_id: uuid.UUID
+    session: Session,
+    plan: Plan,
+    old: dict[str, Any],
+    entry_id: uuid.UUID,
+    place: EntryPlace | None = None,
 ) -> dict[str, Any] | None:
     """`old` with one entry's place worked out again: what `agreed_snapshot` would
     give now, when only that entry changed since `old` was made.
@@ -117,7 +169,8 @@ def patched_snapshot(
     None when `old` cannot be patched (another format, other partners, an entry
     no longer in the plan): the caller builds the snapshot whole instead.
     """
-    people = people_of(session, plan.id)
+    place = place or entry_place(session, plan, entry_id)
+    people = place.people
     if old.get("format") != SNAPSHOT_FORMAT or old.get("partners") != _partners(people):
         return None
     order = {str(i): n for n, i in enumerate(session.exec(_in_plan(Entry.id, plan.id)))}
@@ -126,8 +179,7 @@ def patched_snapshot(
     back = [i for i in old.get("taken_back", []) if i["id"] != key]
     if any(i["id"] not in order for i in kept + back):
         return None
-    entry = session.get(Entry, entry_id) if key in order else None
-    agreed, taken_back = _agreed_items(session, people, [entry] if entry else [])
+    agreed, taken_back = place.items(session)
     # copies: answers are filled in afresh, and `old` stays as it was
     entries = sorted([dict(i) for i in kept] + agreed, key=lambda i: order[i["id"]])
     back = sorted(back + taken_back, key=lambda i: order[i["id"]])
@@ -151,10 +203,15 @@ def _snapshot(
 
 
 def _agreed_items(
-    session: Session, people: dict[uuid.UUID, Person], entries: list[Entry]
+    session: Session,
+    people: dict[uuid.UUID, Person],
+    entries: list[Entry],
+    found: dict[uuid.UUID, Standing] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The snapshot items of these entries: agreed, and taken back."""
-    found = standings(session, entries, list(people))
+    """The snapshot items of these entries: agreed, and taken back (`found`:
+    their standings, when already worked out)."""
+    if found is None:
+        found = standings(session, entries, list(people))
     wanted: dict[uuid.UUID, set[int]] = defaultdict(set)
     for e in entries:
         s = found[e.id]

@@ -17,7 +17,13 @@ from sqlalchemy import func
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from backend.consent.agreed import agreed_snapshot, patched_snapshot, signature
+from backend.consent.agreed import (
+    EntryPlace,
+    agreed_snapshot,
+    entry_place,
+    patched_snapshot,
+    signature,
+)
 from backend.db import utc_now
 from backend.entries.diff import word_diff
 from backend.errors import NotFound
@@ -33,13 +39,30 @@ def is_sealed(version: PlanVersion, *, now: datetime | None = None) -> bool:
     return version.sealed_at is not None or moment - version.updated_at >= QUIET
 
 
-def latest_version(session: Session, plan_id: uuid.UUID) -> PlanVersion | None:
-    return session.exec(
+def latest_version(
+    session: Session, plan_id: uuid.UUID, *, snapshot: bool = True
+) -> PlanVersion | None:
+    """The newest version; `snapshot=False` leaves its snapshot unread until it
+    is asked for."""
+    query = (
         select(PlanVersion)
         .where(PlanVersion.plan_id == plan_id)
         .order_by(col(PlanVersion.number).desc())
         .limit(1)  # without it the ORM fetches (and parses) every snapshot
-    ).first()
+    )
+    if not snapshot:
+        query = query.options(defer(PlanVersion.snapshot))  # type: ignore[arg-type]
+    return session.exec(query).first()
+
+
+def _unchanged_for(latest: PlanVersion, entry_id: uuid.UUID, place: EntryPlace) -> bool:
+    """Whether the one entry a write touched stands in the agreed plan as the
+    newest version has it. Every other entry is as that version recorded it
+    (each change goes through here), so the signature would come out the same."""
+    key = str(entry_id)
+    mine = {key, "back:" + key}
+    before = sorted((k, n) for k, n in latest.signature or [] if k in mine)
+    return before == sorted(place.signature())
 
 
 def refresh_plan_version(
@@ -58,21 +81,27 @@ def refresh_plan_version(
     # Writers of one plan take turns from here to commit, so two cannot both
     # number their version N+1 (PostgreSQL; SQLite has one writer anyway). NO KEY
     # UPDATE: inserts that reference the plan row need not wait for it.
-    session.exec(
-        select(Plan.id).where(Plan.id == plan.id).with_for_update(key_share=True)
-    )
+    # (SQLite has no row locks: its one writer at a time is this already.)
+    if session.get_bind().dialect.name != "sqlite":
+        session.exec(
+            select(Plan.id).where(Plan.id == plan.id).with_for_update(key_share=True)
+        )
     moment = now or utc_now()
-    latest = latest_version(session, plan.id)
+    # without its snapshot: most writes change nothing agreed, and the signatures
+    # say so without opening (decrypting, parsing) the whole agreed plan
+    latest, before = _newest_two(session, plan.id)
     snapshot = None
     if latest is not None and entry_id is not None:
-        snapshot = patched_snapshot(session, plan, latest.snapshot, entry_id)
+        place = entry_place(session, plan, entry_id)
+        if latest.signature is not None and _unchanged_for(latest, entry_id, place):
+            return None
+        snapshot = patched_snapshot(session, plan, latest.snapshot, entry_id, place)
     if snapshot is None:
         snapshot = agreed_snapshot(session, plan)
     now_signed = _signed(signature(snapshot))
     if now_signed == (signature_of(latest) if latest else []):
         return None
     if latest is not None and not is_sealed(latest, now=moment):
-        before = _sealed_before(session, plan.id, latest.number)
         if before is not None and signature_of(before) == now_signed:
             # the sitting undid its own changes: nothing new to keep
             session.delete(latest)
@@ -126,15 +155,24 @@ def seal(session: Session, version: PlanVersion) -> None:
         session.add(version)
 
 
-def _sealed_before(
-    session: Session, plan_id: uuid.UUID, number: int
-) -> PlanVersion | None:
-    return session.exec(
+def _newest_two(
+    session: Session, plan_id: uuid.UUID
+) -> tuple[PlanVersion | None, PlanVersion | None]:
+    """The newest version and the one numbered just before it, in one query and
+    without their snapshots (read only if asked for): signatures are enough,
+    unless a version predates keeping one."""
+    found = session.exec(
         select(PlanVersion)
-        .where(PlanVersion.plan_id == plan_id, PlanVersion.number == number - 1)
-        # its signature is enough, unless it predates keeping one
+        .where(PlanVersion.plan_id == plan_id)
+        .order_by(col(PlanVersion.number).desc())
+        .limit(2)
         .options(defer(PlanVersion.snapshot))  # type: ignore[arg-type]
-    ).first()
+    ).all()
+    latest = found[0] if found else None
+    before = found[1] if len(found) > 1 else None
+    if latest is None or before is None or before.number != latest.number - 1:
+        return latest, None
+    return latest, before
 
 
 def summary(old: list[list[Any]], new: list[list[Any]]) -> str:

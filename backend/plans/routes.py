@@ -54,7 +54,7 @@ def _looking_again(
     """Per plan on "my plans": what is new for me, and any wish to look again."""
     today = utc_now().date()
     return {
-        "news": {s.plan.id: since.news(session, s.plan, account_id) for s in plans},
+        "news": {s.plan.id: since.facts(session, s.plan, account_id) for s in plans},
         "revisits": {
             s.plan.id: revisit.revisit_of(s.plan, account_id, today=today)
             for s in plans
@@ -114,7 +114,7 @@ def _detail(
         "walking": bool(start and start.step.key == step),
         "show_all": show_all,
         "revisit": revisit.revisit_of(plan, account_id, today=utc_now().date()),
-        "news": since.news(session, plan, account_id),
+        "news": since.facts(session, plan, account_id),
         "opened": utc_now().isoformat(),
         "shows_presence": presence.shows_presence(session, plan.id, account_id),
         "pinned": pinned,

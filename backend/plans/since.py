@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from backend.db import utc_now, write_session
@@ -119,6 +120,36 @@ def saw_live(
         writer.commit()
 
 
+# One thing new since the last look, as the column query finds it: what it is
+# ("entry", "wording", "consent", "note", "debrief"), the row it is, when it
+# happened (what "seen" is judged by), and what kind of it ("agreed", "shared").
+Fact = tuple[str, uuid.UUID, datetime, str]
+
+
+@dataclass
+class Facts:
+    """What is new for a viewer, as ids and times only: nothing is decrypted or
+    hydrated. The plan page and the home page need only its count; the "since"
+    page reads the rows behind it (`news`)."""
+
+    since: datetime
+    first_look: bool = False  # nothing to compare with yet: since joining
+    items: list[Fact] = field(default_factory=list)
+
+    def drop_seen(self, start: datetime | None, end: datetime | None) -> None:
+        """Leave out what happened from `start` to `end`: it reached an open page."""
+        if start is None or end is None:
+            return
+        self.items = [f for f in self.items if not start < f[2] <= end]
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+    def of(self, what: str) -> list[Fact]:
+        return [f for f in self.items if f[0] == what]
+
+
 @dataclass
 class News:
     since: datetime
@@ -128,23 +159,6 @@ class News:
     consents: list[tuple[Consent, Entry, str]] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     debriefs: list[tuple[Debrief, str, datetime]] = field(default_factory=list)
-
-    def drop_seen(self, start: datetime | None, end: datetime | None) -> None:
-        """Leave out what happened from `start` to `end`: it reached an open page."""
-        if start is None or end is None:
-            return
-        low, high = start, end
-
-        def unseen(moment: datetime | None) -> bool:
-            return moment is None or not low < moment <= high
-
-        self.entries = [e for e in self.entries if unseen(e.updated_at)]
-        self.wordings = [w for w in self.wordings if unseen(w[0].created_at)]
-        self.consents = [
-            c for c in self.consents if unseen(c[0].withdrawn_at or c[0].given_at)
-        ]
-        self.notes = [n for n in self.notes if unseen(n.sent_at)]
-        self.debriefs = [d for d in self.debriefs if unseen(d[2])]
 
     @property
     def count(self) -> int:
@@ -160,21 +174,25 @@ class News:
         )
 
 
-def news(
+def facts(
     session: Session,
     plan: Plan,
     viewer_id: uuid.UUID,
     *,
     opened: datetime | None = None,
-) -> News:
+) -> Facts:
     """What the partner added, reworded, agreed to, wrote or shared since my look,
     and I have not yet seen: not what reached my open page live (`opened`: when
-    the page asking was rendered), nor what reached an earlier one."""
+    the page asking was rendered), nor what reached an earlier one.
+
+    Every rule of what counts as new is here, in column queries; the count on
+    the plan and home pages and the list of the "since" page both come from it.
+    """
     me = _membership(session, plan.id, viewer_id)
     if me is None:
         raise NotFound
     start = baseline(me)
-    found = News(since=start, first_look=start == me.joined_at)
+    found = Facts(since=start, first_look=start == me.joined_at)
     partner = session.exec(
         select(Membership.account_id).where(
             Membership.plan_id == plan.id, Membership.account_id != viewer_id
@@ -182,32 +200,83 @@ def news(
     ).first()
     if partner is None:
         return found
-    _entries_and_wordings(session, plan, partner, found)
-    found.consents = _consents(session, plan, partner, found.since)
-    found.notes = list(
-        session.exec(
-            select(Note)
-            .where(
-                Note.plan_id == plan.id,
-                Note.author_id == partner,
-                col(Note.sent_at) > found.since,
-            )
-            .order_by(col(Note.sent_at).desc())
-        ).all()
-    )
-    found.debriefs = _debriefs(session, plan, partner, found.since)
+    since = found.since
+    found.items = [
+        *_entries_and_wordings(session, plan, partner, since),
+        *_consents(session, plan, partner, since),
+        *(
+            ("note", ident, sent, "")
+            for ident, sent in session.exec(
+                select(Note.id, Note.sent_at).where(
+                    Note.plan_id == plan.id,
+                    Note.author_id == partner,
+                    col(Note.sent_at) > since,
+                )
+            ).all()
+            if sent is not None
+        ),
+        *_debriefs(session, plan, partner, since),
+    ]
     found.drop_seen(me.seen_from, me.seen_to)
     if opened is not None:
         found.drop_seen(opened, utc_now())
     return found
 
 
+def news(
+    session: Session,
+    plan: Plan,
+    viewer_id: uuid.UUID,
+    *,
+    opened: datetime | None = None,
+) -> News:
+    """The things `facts` counts, each read whole for the "since" page, newest first."""
+    found = facts(session, plan, viewer_id, opened=opened)
+    listed = News(since=found.since, first_look=found.first_look)
+    entry_ids = {f[1] for f in found.of("entry")}
+    revisions = _by_id(session, Revision, [f[1] for f in found.of("wording")])
+    consents = _by_id(session, Consent, [f[1] for f in found.of("consent")])
+    entry_ids |= {r.entry_id for r in revisions.values()}
+    entry_ids |= {c.entry_id for c in consents.values()}
+    entries = _by_id(session, Entry, list(entry_ids))
+    notes = _by_id(session, Note, [f[1] for f in found.of("note")])
+    debriefs = _by_id(session, Debrief, list({f[1] for f in found.of("debrief")}))
+
+    def newest(items: list[Fact]) -> list[Fact]:
+        return sorted(items, key=lambda f: f[2], reverse=True)
+
+    listed.entries = [entries[f[1]] for f in newest(found.of("entry"))]
+    listed.wordings = [
+        (revisions[f[1]], entries[revisions[f[1]].entry_id])
+        for f in newest(found.of("wording"))
+    ]
+    listed.consents = [
+        (consents[f[1]], entries[consents[f[1]].entry_id], f[3])
+        for f in newest(found.of("consent"))
+    ]
+    listed.notes = [notes[f[1]] for f in newest(found.of("note"))]
+    listed.debriefs = [
+        (debriefs[f[1]], f[3], f[2]) for f in newest(found.of("debrief"))
+    ]
+    return listed
+
+
+def _by_id(session: Session, model: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    if not ids:
+        return {}
+    return {
+        row.id: row
+        for row in session.exec(select(model).where(col(model.id).in_(ids))).all()
+    }
+
+
 def _entries_and_wordings(
-    session: Session, plan: Plan, partner: uuid.UUID, found: News
-) -> None:
-    since = found.since
+    session: Session, plan: Plan, partner: uuid.UUID, since: datetime
+) -> list[Fact]:
+    """Entries new to me (written, or a draft shared, since), and new wordings of
+    the others."""
     rows = session.exec(
-        select(Revision, Entry)
+        select(Revision.id, Revision.entry_id, Revision.version, Revision.created_at)
         .join(Entry, col(Entry.id) == Revision.entry_id)
         .where(
             Entry.plan_id == plan.id,
@@ -215,46 +284,68 @@ def _entries_and_wordings(
             Revision.author_id == partner,
             col(Revision.created_at) > since,
         )
-        .order_by(col(Revision.created_at).desc())
     ).all()
-    added = {entry.id: entry for rev, entry in rows if rev.version == 1}
+    touched = {entry_id for _, entry_id, _, _ in rows}
+    added = {entry_id for _, entry_id, version, _ in rows if version == 1}
     # drafts shared with me since, whose words were written before
-    for entry in session.exec(
-        select(Entry).where(
-            Entry.plan_id == plan.id,
-            Entry.owner_id == partner,
-            col(Entry.is_draft).is_(False),
-            col(Entry.updated_at) > since,
-        )
-    ).all():
-        if not any(e.id == entry.id for _, e in rows):
-            added[entry.id] = entry
-    found.entries = sorted(added.values(), key=lambda e: e.updated_at, reverse=True)
-    found.wordings = [
-        (rev, entry) for rev, entry in rows if entry.id not in added and rev.version > 1
+    shared = {
+        entry_id
+        for entry_id in session.exec(
+            select(Entry.id).where(
+                Entry.plan_id == plan.id,
+                Entry.owner_id == partner,
+                col(Entry.is_draft).is_(False),
+                col(Entry.updated_at) > since,
+            )
+        ).all()
+        if entry_id not in touched
+    }
+    added |= shared
+    found: list[Fact] = []
+    if added:
+        # an entry counts when it was last changed, as the list shows it
+        found += [
+            ("entry", entry_id, updated, "")
+            for entry_id, updated in session.exec(
+                select(Entry.id, Entry.updated_at).where(col(Entry.id).in_(added))
+            ).all()
+        ]
+    found += [
+        ("wording", ident, created, "")
+        for ident, entry_id, version, created in rows
+        if entry_id not in added and version > 1
     ]
+    return found
 
 
 def _consents(
     session: Session, plan: Plan, partner: uuid.UUID, since: datetime
-) -> list[tuple[Consent, Entry, str]]:
-    """(consent, entry, what it was): yeses and take-backs, not the writer's own.
-
-    What it was: "agreed", "read" (a partner's own words), "removal" (a yes to
-    taking the entry out), "taken-back", or "withdrew" (their own proposed change
-    taken back before it was agreed: not a yes taken back).
-    """
-    rows = session.exec(
-        select(Consent, Entry)
+) -> list[Fact]:
+    """Yeses and take-backs, not the writer's own, with what each was:
+    "agreed", "read" (a partner's own words), "removal" (a yes to taking the
+    entry out), "taken-back", or "withdrew" (their own proposed change taken back
+    before it was agreed: not a yes taken back)."""
+    # six columns: more than sqlmodel's typed select takes, so SQLAlchemy's own
+    rows = session.execute(
+        sa_select(
+            col(Consent.id),
+            col(Consent.entry_id),
+            col(Consent.version),
+            col(Consent.given_at),
+            col(Consent.withdrawn_at),
+            col(Entry.owner_id),
+        )
         .join(Entry, col(Entry.id) == Consent.entry_id)
         .where(
-            Entry.plan_id == plan.id,
+            col(Entry.plan_id) == plan.id,
             col(Entry.is_draft).is_(False),
-            Consent.account_id == partner,
+            col(Consent.account_id) == partner,
             (col(Consent.given_at) > since) | (col(Consent.withdrawn_at) > since),
         )
     ).all()
-    ids = [e.id for _, e in rows]
+    if not rows:
+        return []
+    ids = list({row[1] for row in rows})
     kinds = {
         (entry_id, version): (author, kind)
         for entry_id, version, author, kind in session.exec(
@@ -264,53 +355,52 @@ def _consents(
         ).all()
     }
     theirs = session.exec(
-        select(Consent).where(
+        select(Consent.entry_id, Consent.version, Consent.withdrawn_at).where(
             col(Consent.entry_id).in_(ids), Consent.account_id == partner
         )
     ).all()
 
-    def what(consent: Consent, entry: Entry) -> str | None:
-        author, kind = kinds.get((entry.id, consent.version), (None, WORDING))
-        if consent.withdrawn_at is not None:
+    def what(
+        entry_id: uuid.UUID,
+        version: int,
+        withdrawn: datetime | None,
+        owner: uuid.UUID | None,
+    ) -> str | None:
+        author, kind = kinds.get((entry_id, version), (None, WORDING))
+        if withdrawn is not None:
             kept = any(
-                c.entry_id == entry.id
-                and c.version < consent.version
-                and c.withdrawn_at != consent.withdrawn_at
-                for c in theirs
+                e == entry_id and v < version and w != withdrawn for e, v, w in theirs
             )
             return "withdrew" if author == partner and kept else "taken-back"
         if author == partner:
             return None  # writing a wording is its writer's yes: not news
         if kind == REMOVAL:
             return "removal"
-        return "read" if entry.owner_id and entry.owner_id != partner else "agreed"
+        return "read" if owner and owner != partner else "agreed"
 
-    found = [
-        (consent, entry, kind)
-        for consent, entry in rows
-        if (kind := what(consent, entry)) is not None
+    return [
+        ("consent", ident, withdrawn or given, kind)
+        for ident, entry_id, version, given, withdrawn, owner in rows
+        if (kind := what(entry_id, version, withdrawn, owner)) is not None
     ]
-    return sorted(
-        found, key=lambda item: item[0].withdrawn_at or item[0].given_at, reverse=True
-    )
 
 
 def _debriefs(
     session: Session, plan: Plan, partner: uuid.UUID, since: datetime
-) -> list[tuple[Debrief, str, datetime]]:
+) -> list[Fact]:
     """Talks the partner started, and answers they shared or changed after sharing."""
-    found: list[tuple[Debrief, str, datetime]] = [
-        (d, "started", d.created_at)
-        for d in session.exec(
-            select(Debrief).where(
+    found: list[Fact] = [
+        ("debrief", ident, created, "started")
+        for ident, created in session.exec(
+            select(Debrief.id, Debrief.created_at).where(
                 Debrief.plan_id == plan.id,
                 Debrief.started_by == partner,
                 col(Debrief.created_at) > since,
             )
         ).all()
     ]
-    for answer, debrief in session.exec(
-        select(DebriefAnswer, Debrief)
+    for ident, shared, updated in session.exec(
+        select(Debrief.id, DebriefAnswer.shared_at, DebriefAnswer.updated_at)
         .join(Debrief, col(Debrief.id) == DebriefAnswer.debrief_id)
         .where(
             Debrief.plan_id == plan.id,
@@ -319,11 +409,11 @@ def _debriefs(
             col(DebriefAnswer.updated_at) > since,
         )
     ).all():
-        if answer.shared_at is not None and answer.shared_at > since:
-            found.append((debrief, "shared", answer.shared_at))
+        if shared is not None and shared > since:
+            found.append(("debrief", ident, shared, "shared"))
         else:
-            found.append((debrief, "changed", answer.updated_at))
-    return sorted(found, key=lambda item: item[2], reverse=True)
+            found.append(("debrief", ident, updated, "changed"))
+    return found
 
 
 def live_line(
@@ -342,7 +432,7 @@ def live_line(
     people = people_of(session, plan.id)
     return {
         "plan": plan,
-        "news": news(session, plan, viewer_id, opened=moment),
+        "news": facts(session, plan, viewer_id, opened=moment),
         "partner_name": next(
             (p.name for p in people.values() if p.id != viewer_id), None
         ),

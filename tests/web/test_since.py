@@ -83,6 +83,10 @@ def test_only_the_partners_doings_count(partners, session):
         "Reflective feedback": 1,
         "Talking it through": 2,
     }
+    # the count on my plans and on the plan page is the list's own length
+    assert "New since your last look: 6 things" in partners.sam.get("/").text
+    assert "6 things" in soup(partners.sam.get(p)).select_one(".news-line a").text
+    assert sum(counts(partners.sam, p).values()) == 6
     page = partners.sam.get(f"{p}/since")
     assert "SENTINEL" not in page.text
     assert "Stay with me, please." in page.text
