@@ -87,7 +87,7 @@ def card_menu(card: Locator) -> Locator:
     until what is in it has come, and return the card."""
     menu = card.locator("details.card-more")
     if menu.get_attribute("open") is None:
-        menu.locator("summary").click()
+        menu.locator("> summary").click()
     expect(menu.get_by_role("link", name="History")).to_be_visible()
     return card
 
