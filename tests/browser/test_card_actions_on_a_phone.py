@@ -62,8 +62,10 @@ def test_every_card_action_from_a_phone(new_context) -> None:
     expect(linked).to_contain_text("This answers:")
     expect(linked.get_by_role("link", name=KAIS_HOT_CHANGED)).to_be_visible()
 
-    # Kai asks to talk about Ren's response, then takes back the yes
-    rens = card_menu(entry_card(kai.page, RENS_RESPONSE))
+    # Kai sees the link arrive, asks to talk about the response, takes back the yes
+    rens = entry_card(kai.page, RENS_RESPONSE)
+    expect(rens).to_contain_text("This answers:", timeout=LIVE_MS)
+    rens = card_menu(rens)
     rens.get_by_text("Let's talk about this", exact=True).click()
     rens.get_by_label("What you'd like to talk about (optional)").fill("At night?")
     rens.get_by_role("button", name="Ask to talk about it").click()
