@@ -113,16 +113,19 @@ def more(
     account: CurrentAccount,
     session: SessionDep,
     entry_id: str,
+    debrief: str = "",
 ) -> Response:
-    """The card's quieter actions (take back, let's talk, say what it answers):
-    fetched when its menu opens, or a page of their own without JavaScript."""
+    """Everything on a card but its yes: edit, history, remove or ask to take it
+    out, feedback, take back, let's talk, say what it answers. Fetched when the
+    card's menu opens, or a page of their own without JavaScript."""
     entry = service.get_entry(session, plan, entry_id, account.id)
+    pinned_text = str(pinned_id(session, plan, debrief) or "")
     page = plan_page(
         session, plan, account.id, only=[entry.id], targets=entry.section == RESPONSES
     )
     view = page.cards.get(entry.id)
     if view is None:  # removed meanwhile: nothing more to do but what its card says
-        return card(request, session, plan, account.id, entry.id)
+        return card(request, session, plan, account.id, entry.id, pinned_id=pinned_text)
     return render(
         request,
         "entries/entry.html",
@@ -132,6 +135,7 @@ def more(
             "card": view,
             "more": True,
             "alone": not is_fragment(request),
+            "pinned_id": pinned_text,
         },
         block="entry_more",
     )

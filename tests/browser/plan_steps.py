@@ -82,12 +82,23 @@ def entry_card(page: Page, text: str) -> Locator:
     )
 
 
+def card_menu(card: Locator) -> Locator:
+    """Open the card's "More" menu (edit, history, remove and the rest), wait
+    until what is in it has come, and return the card."""
+    menu = card.locator("details.card-more")
+    if menu.get_attribute("open") is None:
+        menu.locator("> summary").click()
+    expect(menu.get_by_role("link", name="History")).to_be_visible()
+    return card
+
+
 def edit_entry(page: Page, card: Locator, new_text: str) -> Locator:
-    """Open the inline editor on `card`, replace the wording, save.
+    """Open the inline editor on `card` from its menu, replace the wording, save.
 
     On agreed words the link reads "Propose a change": the same editor.
     """
-    card.get_by_role("link", name=re.compile(r"^(Edit|Propose a change)$")).click()
+    edit = re.compile(r"^(Edit|Propose a change)$")
+    card_menu(card).get_by_role("link", name=edit).click()
     box = page.get_by_label("Wording")
     expect(box).to_be_focused()
     box.fill(new_text)

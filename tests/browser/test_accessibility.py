@@ -21,7 +21,7 @@ from tests.browser.conftest import (
     start_plan,
     unique_email,
 )
-from tests.browser.plan_steps import entry_card, join
+from tests.browser.plan_steps import card_menu, entry_card, join
 from tests.browser.seed import Writer
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -297,9 +297,11 @@ def _full_plan_opened_up(page: Page, plan: FullPlan) -> None:
     _full_plan(page, plan)
     for summary in page.locator("summary").all():
         summary.click()
-    entry_card(page, "lighthouse").get_by_role("link", name="History").click()
+    signal = card_menu(entry_card(page, "lighthouse"))
+    signal.get_by_role("link", name="History").click()
     page.get_by_role("region", name="History of this entry").wait_for()
-    entry_card(page, "Noor sets a timer").get_by_role("link", name="Edit").click()
+    timer = card_menu(entry_card(page, "Noor sets a timer"))
+    timer.get_by_role("link", name="Edit").click()
     page.get_by_label("Wording").wait_for()
 
 

@@ -10,7 +10,14 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.plan_steps import EDGE, LIVE_MS, add_entry, entry_card, together
+from tests.browser.plan_steps import (
+    EDGE,
+    LIVE_MS,
+    add_entry,
+    card_menu,
+    entry_card,
+    together,
+)
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
 RESPONSE = "If one of us says the word, we stop and sit together for ten minutes."
@@ -30,7 +37,7 @@ def test_agreed_words_stay_until_both_change_them_on_phones(new_context) -> None
     expect(alexs.get_by_text(AGREED, exact=True)).to_be_visible(timeout=LIVE_MS)
 
     # Alex asks to take it out, and says why: it stays in force for both
-    alexs.get_by_text("Ask to take this out").click()
+    card_menu(alexs).get_by_text("Ask to take this out").click()
     alexs.get_by_label("Why (optional)").fill("We never use the word.")
     alexs.get_by_role("button", name="Ask to take it out").click()
     expect(alexs).to_contain_text("it stays until Sam agrees")

@@ -12,6 +12,7 @@ from tests.browser.plan_steps import (
     EDGE,
     LIVE_MS,
     add_entry,
+    card_menu,
     edit_entry,
     entry_card,
     together,
@@ -39,10 +40,10 @@ def test_a_second_save_shows_both_wordings_and_keeps_the_writers_words(
     expect(sams_card).to_be_visible(timeout=LIVE_MS)
 
     # both open the editor on the same entry
-    entry_card(alex.page, ORIGINAL).get_by_role("link", name="Edit").click()
+    card_menu(entry_card(alex.page, ORIGINAL)).get_by_role("link", name="Edit").click()
     alex_box = alex.page.get_by_label("Wording")
     expect(alex_box).to_have_value(ORIGINAL)
-    sams_card.get_by_role("link", name="Edit").click()
+    card_menu(sams_card).get_by_role("link", name="Edit").click()
     sam_box = sam.page.get_by_label("Wording")
     expect(sam_box).to_have_value(ORIGINAL)
     sam_box.fill(SAM_WORDS)
@@ -84,7 +85,7 @@ def test_a_second_save_shows_both_wordings_and_keeps_the_writers_words(
     expect(alex_merged).to_contain_text("Sam changed this since your yes")
 
     # the history holds all three wordings, newest first, each with its writer
-    merged.get_by_role("link", name="History").click()
+    card_menu(merged).get_by_role("link", name="History").click()
     history = sam.page.get_by_role("region", name="History of this entry")
     expect(history).to_be_visible()
     wordings = history.get_by_role("listitem")

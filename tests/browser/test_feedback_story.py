@@ -9,6 +9,7 @@ from tests.browser.plan_steps import (
     LIVE_MS,
     SIGNALS,
     add_entry,
+    card_menu,
     entry_card,
     join,
     wait_for_sse_open,
@@ -30,7 +31,7 @@ def test_feedback_from_a_card_asks_back_and_is_answered_in_its_thread(new_contex
     # Lee, on a phone, says how the response lands, from its card
     lee.page.goto(plan_path)
     card = entry_card(lee.page, "asks once, gently")
-    card.get_by_role("link", name="Say how this lands for me").click()
+    card_menu(card).get_by_role("link", name="Say how this lands for me").click()
     expect(
         lee.page.get_by_role("heading", name="Reflective feedback", level=1)
     ).to_be_visible()

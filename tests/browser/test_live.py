@@ -14,6 +14,7 @@ from tests.browser.plan_steps import (
     LIVE_MS,
     SIGNALS,
     add_entry,
+    card_menu,
     edit_entry,
     entry_card,
     together,
@@ -31,7 +32,7 @@ def test_changes_arrive_while_the_partner_types_elsewhere(new_context) -> None:
     sam.page.evaluate("() => { window.stillTheSamePage = true; }")
 
     # Sam opens the second entry and starts adding to it
-    entry_card(sam.page, SECOND).get_by_role("link", name="Edit").click()
+    card_menu(entry_card(sam.page, SECOND)).get_by_role("link", name="Edit").click()
     box = sam.page.get_by_label("Wording")
     expect(box).to_be_focused()
     box.press("End")
@@ -109,7 +110,7 @@ def test_an_answer_that_arrives_late_leaves_typed_words_where_they_are(
 
     # Alex asks for an editor, then starts typing elsewhere before it arrives
     opening = held(page, "**/edit", "GET")
-    entry_card(page, FIRST).get_by_role("link", name="Edit").click()
+    card_menu(entry_card(page, FIRST)).get_by_role("link", name="Edit").click()
     other = page.get_by_label(COMES_UP, exact=True)
     other.click()
     other.press_sequentially("I go quiet")

@@ -84,8 +84,12 @@ def test_sign_in_add_edit_and_agree_without_javascript(new_context, base_url) ->
     )
     expect(entry_card(jo.page, ROBINS_SHARED)).to_be_visible(timeout=LIVE_MS)
 
-    # edit: the Edit link opens a page of its own
-    mine.get_by_role("link", name="Edit").click()
+    # edit: the card's menu opens onto a link to a page of what is in it,
+    # and its Edit link onto a page of its own
+    mine.locator("summary", has_text="More").click()
+    mine.get_by_role("link", name="Edit, history and more").click()
+    expect(page.get_by_role("heading", name="More for this entry")).to_be_visible()
+    page.get_by_role("link", name="Edit").click()
     expect(page.get_by_role("heading", name="Change an entry", level=1)).to_be_visible()
     assert URL(page.url).path.endswith("/edit")
     wording = page.get_by_label("Wording")
@@ -98,7 +102,9 @@ def test_sign_in_add_edit_and_agree_without_javascript(new_context, base_url) ->
     expect(page.get_by_text(ROBINS_LINE, exact=True)).to_have_count(0)
 
     # its history, on a page of its own
-    changed.get_by_role("link", name="History").click()
+    changed.locator("summary", has_text="More").click()
+    changed.get_by_role("link", name="Edit, history and more").click()
+    page.get_by_role("link", name="History").click()
     expect(
         page.get_by_role("heading", name="History of an entry", level=1)
     ).to_be_visible()

@@ -1,8 +1,9 @@
-"""A card's quieter actions sit behind one "More" menu, fetched when it opens.
+"""A card carries its yes and one "More" menu; the rest is fetched when it opens.
 
-Take back, let's talk and say what this answers are not shipped hidden on every
-card: the card carries a menu that loads them (htmx), or links to a page of
-them (without JavaScript), and every form on it still works as a plain post.
+Edit, history, remove (or ask to take it out), feedback, take back, let's talk
+and say what this answers are not shipped on every card: the card carries a
+menu that loads them (htmx), with a link to a page of them inside it (without
+JavaScript), and every form on it still works as a plain post.
 """
 
 from tests.helpers import soup
@@ -26,11 +27,12 @@ def test_a_card_carries_a_menu_not_the_forms(partners):
     assert "say what this answers" in menu.summary.get_text()
     assert menu["hx-get"] == f"{p}/entries/{eid}/more"
     assert menu["hx-trigger"] == "toggle once"
-    # without JavaScript, a plain link to the same
-    assert menu.noscript is not None
-    assert f"{p}/entries/{eid}/more" in str(menu.noscript)
-    for action in ("withdraw", "flag", "links"):
+    # without JavaScript, opening it shows a plain link to the same
+    assert menu.noscript.a["href"] == f"{p}/entries/{eid}/more"
+    for action in ("withdraw", "flag", "links", "delete"):
         assert not shown.select(f'form[action$="/{action}"]'), action
+    assert not shown.select('a[href$="/history"]')
+    assert not shown.select("textarea")
     assert not shown.select("select")
     assert hot not in str(shown)  # the list of what it could answer stays out
 
@@ -44,6 +46,9 @@ def test_the_menu_holds_the_forms_this_viewer_may_use(partners):
         partners.alex.get(f"{p}/entries/{eid}/more", headers={"HX-Request": "true"})
     )
     assert menu.select_one(".more-forms")["data-editing"] == "true"
+    assert menu.find("a", string="History")["hx-target"] == f"#history-{eid}"
+    assert menu.select_one(f"#history-{eid}")
+    assert menu.find("a", string="Say how this lands for me")
     assert menu.select_one(f'form[action="{p}/entries/{eid}/withdraw"]')
     assert menu.select_one(f'form[action="{p}/entries/{eid}/flag"]')
     options = menu.select(f'form[action="{p}/entries/{eid}/links"] option')
@@ -56,7 +61,42 @@ def test_the_menu_holds_the_forms_this_viewer_may_use(partners):
     )
     assert not menu.select('form[action$="/withdraw"]')
     assert not menu.select('form[action$="/links"]')
+    assert not menu.select('form[action$="/delete"]')
+    assert not menu.find("a", string="Edit")
     assert menu.select('form[action$="/flag"]')
+
+
+def test_the_menu_holds_edit_and_remove_for_what_i_may_change(partners):
+    p = partners.path
+    mine = entry_id(add(partners.alex, p, "hot_buttons", "Being rushed."))
+    shown = card(partners.alex, p, mine)
+    summary = shown.select_one("details.card-more summary").get_text()
+    assert summary == "More: edit, history, remove, let's talk, feedback"
+    menu = soup(
+        partners.alex.get(f"{p}/entries/{mine}/more", headers={"HX-Request": "true"})
+    )
+    edit = menu.find("a", string="Edit")
+    assert edit["href"] == edit["hx-get"] == f"{p}/entries/{mine}/edit"
+    assert edit["hx-target"] == f"#entry-{mine}"
+    assert menu.select_one("details summary").get_text() == "Remove"
+    assert menu.find("label", string="Why, for Sam (optional)")
+    # agreed shared words: a change is proposed, and taking it out is asked for
+    ours = entry_id(add(partners.alex, p, "edge_responses", "We slow down."))
+    agree(partners.sam, p, ours)
+    menu = soup(
+        partners.alex.get(f"{p}/entries/{ours}/more", headers={"HX-Request": "true"})
+    )
+    assert menu.find("a", string="Propose a change")
+    assert menu.find("summary", string="Ask to take this out")
+    asked = partners.alex.post_form(
+        f"{p}/entries/{ours}/delete", {"note": "We never use it."}, htmx=True
+    )
+    assert "You asked to take this out" in soup(asked).get_text()
+    # asked already: no second asking in the menu
+    menu = soup(
+        partners.alex.get(f"{p}/entries/{ours}/more", headers={"HX-Request": "true"})
+    )
+    assert not menu.select('form[action$="/delete"]')
 
 
 def test_without_javascript_the_menu_is_a_page_and_its_forms_post(partners):
@@ -76,8 +116,13 @@ def test_without_javascript_the_menu_is_a_page_and_its_forms_post(partners):
     assert "took back the yes" in card(partners.sam, p, eid).get_text()
 
 
-def test_no_menu_where_there_is_nothing_in_it(client):
+def test_alone_in_a_plan_the_menu_holds_only_what_needs_no_partner(client):
     sam = client.sign_up("Sam")
     p = sam.post_form("/plans", {"title": "Us"}).headers["location"]
     eid = entry_id(add(sam, p, "signals", "Lighthouse."))
-    assert card(sam, p, eid).select_one("details.card-more") is None
+    summary = card(sam, p, eid).select_one("details.card-more summary").get_text()
+    assert summary == "More: edit, history, remove"
+    menu = soup(sam.get(f"{p}/entries/{eid}/more", headers={"HX-Request": "true"}))
+    assert not menu.select('form[action$="/flag"], form[action$="/withdraw"]')
+    assert not menu.find("a", string="Say how this lands for me")
+    assert menu.find("label", string="Why (optional)")

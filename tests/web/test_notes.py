@@ -111,7 +111,8 @@ def test_before_the_partner_joins_the_page_offers_inviting(client):
 def test_a_card_and_a_taken_back_yes_lead_to_feedback_about_it(partners):
     eid = entry_id(add(partners.sam, partners.path, "signals", "lighthouse"))
     card = soup(partners.alex.get(partners.path)).find(id=f"entry-{eid}")
-    link = card.find("a", string="Say how this lands for me")
+    menu = soup(partners.alex.get(card.select_one(".card-more a")["href"]))
+    link = menu.find("a", string="Say how this lands for me")
     assert link["href"] == f"{partners.path}/feedback?entry={eid}#composer"
     page = soup(partners.alex.get(link["href"]))
     chosen = page.find("select", {"name": "about"}).find("option", selected=True)

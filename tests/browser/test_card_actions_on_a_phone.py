@@ -1,0 +1,103 @@
+"""Every action on an entry, from its card on a phone: its yes, and its menu.
+
+A card shows its words, where they stand and its yes; edit, history, remove,
+feedback, take back, let's talk and say what this answers open from one "More"
+menu. Kai and Ren use each of them on a narrow screen, and the plan page with
+menus open has no serious accessibility problem.
+"""
+
+from playwright.sync_api import expect
+
+from tests.browser.plan_steps import (
+    EDGE,
+    LIVE_MS,
+    add_entry,
+    card_menu,
+    edit_entry,
+    entry_card,
+    together,
+)
+from tests.browser.test_accessibility import check_with_axe
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
+HOT = "Add to my hot buttons"
+KAIS_HOT = "Being talked over when I'm already upset."
+KAIS_HOT_CHANGED = "Being talked over when I'm already upset, or hurried."
+RENS_RESPONSE = "If Kai gets talked over, Ren stops and asks Kai to go on."
+SPARE = "A line Kai will take out again."
+
+
+def test_every_card_action_from_a_phone(new_context) -> None:
+    kai, ren, plan_path = together(new_context, "Kai", "Ren", "Small screen", **PHONE)
+    add_entry(kai.page, HOT, KAIS_HOT)
+    add_entry(kai.page, HOT, SPARE)
+    add_entry(ren.page, EDGE, RENS_RESPONSE)
+
+    # the card itself: words, standing, a yes, one menu; no forms waiting in it
+    rens = entry_card(kai.page, RENS_RESPONSE)
+    expect(rens).to_be_visible(timeout=LIVE_MS)
+    expect(rens.locator("textarea")).to_have_count(0)
+    rens.get_by_role("button", name="Agree").click()
+    expect(rens.get_by_text("✓ Agreed by both of you", exact=True)).to_be_visible()
+
+    # edit, from the menu
+    kais = edit_entry(kai.page, entry_card(kai.page, KAIS_HOT), KAIS_HOT_CHANGED)
+    # and its history, below the menu's links
+    card_menu(kais).get_by_role("link", name="History").click()
+    history = kais.get_by_role("region", name="History of this entry")
+    expect(history).to_contain_text("Version 2")
+    expect(history).to_contain_text(KAIS_HOT)
+
+    # Ren hears Kai's hot button, and says what the response answers
+    heard = entry_card(ren.page, KAIS_HOT_CHANGED)
+    expect(heard).to_be_visible(timeout=LIVE_MS)
+    heard.get_by_role("button", name="I've read this").click()
+    ren_response = card_menu(entry_card(ren.page, RENS_RESPONSE))
+    ren_response.get_by_text("Say what this answers", exact=True).click()
+    ren_response.get_by_label("It answers").select_option(
+        label=f"Kai: {KAIS_HOT_CHANGED}"
+    )
+    ren_response.get_by_role("button", name="Link them").click()
+    linked = entry_card(ren.page, RENS_RESPONSE)
+    expect(linked).to_contain_text("This answers:")
+    expect(linked.get_by_role("link", name=KAIS_HOT_CHANGED)).to_be_visible()
+
+    # Kai sees the link arrive, asks to talk about the response, takes back the yes
+    rens = entry_card(kai.page, RENS_RESPONSE)
+    expect(rens).to_contain_text("This answers:", timeout=LIVE_MS)
+    rens = card_menu(rens)
+    rens.get_by_text("Let's talk about this", exact=True).click()
+    rens.get_by_label("What you'd like to talk about (optional)").fill("At night?")
+    rens.get_by_role("button", name="Ask to talk about it").click()
+    rens = entry_card(kai.page, RENS_RESPONSE)
+    expect(rens.get_by_role("note")).to_contain_text("At night?")
+    card_menu(rens).get_by_text("Take back my yes", exact=True).click()
+    rens.get_by_label("A note for Ren (optional)").fill("Not yet.")
+    rens.get_by_role("button", name="Take it back").click()
+    expect(entry_card(kai.page, RENS_RESPONSE)).to_contain_text("You took back the yes")
+    expect(entry_card(ren.page, RENS_RESPONSE)).to_contain_text(
+        "Kai took back the yes", timeout=LIVE_MS
+    )
+
+    # Kai removes the spare line, with a word why
+    spare = card_menu(entry_card(kai.page, SPARE))
+    spare.locator("summary").get_by_text("Remove", exact=True).click()
+    spare.get_by_label("Why, for Ren (optional)").fill("Said twice.")
+    spare.get_by_role("button", name="Remove").click()
+    removed = kai.page.locator(".entry--removed", has_text=SPARE)
+    expect(removed).to_contain_text("Said twice.")
+    expect(removed.get_by_role("button", name="Restore")).to_be_visible()
+
+    # every menu open, then the checks; then feedback about an entry
+    for card in (
+        entry_card(kai.page, KAIS_HOT_CHANGED),
+        entry_card(kai.page, RENS_RESPONSE),
+    ):
+        card_menu(card)
+    check_with_axe(kai.page, "plan page on a phone, menus open")
+    card_menu(entry_card(kai.page, KAIS_HOT_CHANGED)).get_by_role(
+        "link", name="Say how this lands for me"
+    ).click()
+    expect(kai.page.locator("#composer")).to_be_visible()
+    assert kai.page.url.endswith("#composer")
+    kai.page.goto(plan_path)
