@@ -18,7 +18,7 @@ from sqlalchemy import delete, or_
 from sqlmodel import Session, col
 
 from backend.auth.passwords import Hasher
-from backend.auth.tokens import digest
+from backend.auth.tokens import email_key
 from backend.db import checkpoint
 from backend.errors import FormError
 from backend.models import (
@@ -40,6 +40,7 @@ def delete_account(
     *,
     account_id: uuid.UUID,
     password: str,
+    secret: str,
     sender: str | None = None,
 ) -> None:
     """Erase the account and everything of its person, once they give their
@@ -53,9 +54,9 @@ def delete_account(
         raise FormError({"password": NOT_DELETED})
     for plan in plans_of(session, account_id):
         leave(session, plan, account_id=account_id)
-    # rate-limit buckets hold the email address only as its hash, the sender's
-    # address as its keyed hash, or the account's id
-    keys = [digest(account.email), str(account.id)]
+    # rate-limit buckets hold the email address and the sender's address only
+    # as hashes keyed with the secret, or the account's id
+    keys = [email_key(secret, account.email), str(account.id)]
     if sender:
         keys.append(sender)
     session.exec(

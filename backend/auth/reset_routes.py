@@ -11,7 +11,7 @@ from backend.auth import reset
 from backend.auth.ratelimit import Limit, TooManyAttempts, spend
 from backend.auth.responses import signed_in, too_many
 from backend.auth.service import normalise_email
-from backend.auth.tokens import digest
+from backend.auth.tokens import email_key
 from backend.deps import HasherDep, SessionDep, SettingsDep
 from backend.errors import FormError
 from backend.web import render, sender_key
@@ -37,8 +37,8 @@ def forgot(
     if not settings.smtp_host:
         return render(request, "auth/forgot.html", context)
     # counted for every address, with or without an account, so a limit reached
-    # says nothing about who has one; the bucket holds a hash, never the address
-    address = digest(normalise_email(email)[:320])
+    # says nothing about who has one; the bucket holds a keyed hash, never the address
+    address = email_key(request.app.state.secret, normalise_email(email)[:320])
     try:
         spend(
             session,

@@ -12,7 +12,7 @@ from backend.auth.middleware import cookie_header
 from backend.auth.ratelimit import Limit, TooManyAttempts, spend
 from backend.auth.responses import signed_in, too_many
 from backend.auth.sessions import Cookie, cookie_name, end_session
-from backend.auth.tokens import digest
+from backend.auth.tokens import email_key
 from backend.config import Settings
 from backend.deps import (
     CurrentAccount,
@@ -110,8 +110,8 @@ def login(
     next: str | None = None,
 ) -> Response:
     context = {"form": {"email": email}, "next": next}
-    # hashed: the bucket never stores an address, and always fits its column
-    account = digest(service.normalise_email(email))
+    # keyed hash: the bucket never stores an address, and always fits its column
+    account = email_key(request.app.state.secret, service.normalise_email(email))
     here = sender_key(request)
     failed_bucket = f"login:failed:{account}"
     try:
@@ -257,6 +257,7 @@ def delete_account(
             hasher,
             account_id=account.id,
             password=password,
+            secret=request.app.state.secret,
             sender=sender_key(request),
         )
     except FormError as error:

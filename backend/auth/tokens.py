@@ -17,6 +17,12 @@ def sign(secret: str, message: str) -> str:
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
+def email_key(secret: str, email: str) -> str:
+    """An email address as rate limits keep it: keyed with the app's secret, so
+    no table holds the address, nor a plain hash anyone could try addresses on."""
+    return sign(secret, f"email:{email}")
+
+
 def mask(token: str) -> str:
     """A hex token XOR a fresh random pad, pad first: a new spelling per page.
 

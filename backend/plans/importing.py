@@ -35,12 +35,13 @@ from backend.entries.sections import BY_KEY, RESPONSES
 from backend.entries.service import UNNAMED, add_entry, checked_text
 from backend.errors import FormError
 from backend.export.plan_file import EXPORT_FORMAT, PLAN_FILE, PLAN_FORMAT, validator
+from backend.limits import UPLOAD_BYTES
 from backend.models import EarlierEntry, EntryLink, Plan
 from backend.plans.service import TITLE_MAX, new_plan
 from backend.text import clean_line
 
 MAX_BYTES = 200 * 1024  # well under the request limit; a plan file is far smaller
-MAX_ZIP_BYTES = 1024 * 1024  # a download's zip; the request limit is smaller still
+MAX_ZIP_BYTES = UPLOAD_BYTES - 64 * 1024  # a download's zip, in one upload
 NO_FILE = "Please choose a file: a plan's .json file, or its agreed PDF."
 TOO_BIG = "This file is larger than any plan Mutual makes. Nothing was changed."
 NOT_A_PLAN = (

@@ -3,6 +3,7 @@ other person's only as a reference; a bad file changes nothing."""
 
 import io
 import json
+import os
 import uuid
 import zipfile
 
@@ -344,3 +345,20 @@ def test_a_download_with_nothing_agreed_says_so(partners, app, session):
     refused = _upload(partners.sam, _download(partners.sam), "mutual-mine.zip")
     assert refused.status_code == 422
     assert "holds no agreed plan" in soup(refused).find(class_="field-error").text
+
+
+def test_a_download_larger_than_a_form_can_still_be_brought_back(client):
+    """Every other form stops at 256 KiB; a download with its printed plans is
+    larger, and /import takes it."""
+    client.sign_up("Robin")
+    padding = zipfile.ZipInfo("plans/padding.pdf")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr(padding, os.urandom(600 * 1024))
+    sent = _upload(client, buffer.getvalue(), "mutual-export.zip")
+    # read and refused for what it holds (no mutual-export.json), not its size
+    assert sent.status_code == 422
+    assert "larger than" not in sent.text
+    assert "more text than Mutual can take" not in sent.text
+    too_big = client.post_form("/plans", {"title": "x" * (300 * 1024)})
+    assert too_big.status_code == 413

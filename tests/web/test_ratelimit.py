@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 
 from backend.auth import ratelimit
-from backend.auth.tokens import digest, sign
+from backend.auth.tokens import digest, email_key, sign
 from backend.main import create_app
 from backend.models import Account, AuthSession, Invite, Membership, RateEvent
 from tests.helpers import PASSWORD, Client, soup
@@ -216,24 +216,30 @@ def _buckets(session) -> list[str]:
 
 
 def test_no_count_holds_an_address_and_erasure_clears_mine(limited, session):
-    """Counts are kept under a keyed hash of the sender's address, never the
-    address or its plain hash; deleting an account from that address clears
-    every count kept under it."""
+    """Counts are kept under a keyed hash of the sender's address and of the
+    email address, never an address or its plain hash; deleting an account from
+    that address clears every count kept under it."""
     address = "203.0.113.77"
     plain = digest(address)
+    email = "robin@example.org"
+    plain_email = digest(email)
+    keyed_email = email_key(limited.state.secret, email)
     keyed = sign(limited.state.secret, f"address:{address}")
     browser = _browser(limited, address).sign_up("Robin", email="robin@example.org")
     for _ in range(3):
         assert browser.sign_in("robin@example.org", "not it").status_code == 422
     counted = _buckets(session)
     assert len([b for b in counted if keyed in b]) >= 4  # sign-up, the sign-ins
+    assert [b for b in counted if keyed_email in b]  # the failed sign-ins
     assert [b for b in counted if address in b or plain in b] == []
+    assert [b for b in counted if email in b or plain_email in b] == []
 
     deleted = browser.post_form("/account/delete", {"password": PASSWORD})
 
     assert deleted.status_code == 303
     left = _buckets(session)
     assert [b for b in left if address in b or plain in b or keyed in b] == []
+    assert [b for b in left if keyed_email in b] == []
     # and limits still count for everyone else, from anywhere
     other = _browser(limited, "203.0.113.78")
     for number in range(10):
