@@ -76,14 +76,15 @@ async def _shown_at_close(
     now, not as it was when the page opened (they may have turned it on or off
     since). Asked even when the stream was cancelled; if the database cannot
     say, the choice at opening stands."""
+    shown = at_open
     with anyio.CancelScope(shield=True):
         try:
-            return await anyio.to_thread.run_sync(
+            shown = await anyio.to_thread.run_sync(
                 _shows_now, engine, plan_id, account_id
             )
         except Exception as exc:
             log.warning("presence at close unknown: %s", type(exc).__name__)
-            return at_open
+    return shown
 
 
 def signals(event: Event) -> list[dict[str, str]]:
