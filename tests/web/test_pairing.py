@@ -75,3 +75,20 @@ def test_with_nothing_proposed_the_pair_says_so(partners):
     card = soup(partners.alex.get(f"{p}?all=1")).select_one(f"#entry-{button}")
     assert card.select(".pairing li") == []
     assert "Nothing yet." in card.select_one(".pairing").text
+
+
+def test_the_pair_asks_again_when_one_of_its_responses_changes(partners):
+    p, sam, alex = partners.path, partners.sam, partners.alex
+    button = entry_id(add(sam, p, "hot_buttons", "Being rushed."))
+    respond(alex, p, button, "We slow down.")
+    slow = response_id(sam, p, button, "We slow down.")
+    page = soup(sam.get(f"{p}?all=1"))
+    live = page.select_one(f"#pairing-list-{button}")
+    # the response's own signal re-asks the card, and only the pair is taken
+    assert live["hx-trigger"] == f"sse:entry-{slow}"
+    assert live["hx-get"] == f"{p}/entries/{button}"
+    assert live["hx-select"] == f"#pairing-list-{button}"
+    agree(sam, p, slow)
+    fresh = soup(sam.get(live["hx-get"], headers={"HX-Request": "true"}))
+    mark = fresh.select_one(f"#pairing-list-{button} li .state")
+    assert mark.get_text(strip=True) == "Agreed"
