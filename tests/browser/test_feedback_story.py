@@ -91,6 +91,11 @@ def test_nothing_watches_until_chosen(new_context):
     expect(noor.page.get_by_text("Lee is here now")).to_have_count(0)
     lee.page.get_by_role("button", name="Let Noor see when I'm here").click()
     expect(noor.page.get_by_text("Lee is here now")).to_be_visible(timeout=LIVE_MS)
+    # the page open when Lee chose it closes: Noor sees Lee go
+    lee.page.goto("about:blank")
+    expect(noor.page.get_by_text("Lee is here now")).to_have_count(0, timeout=LIVE_MS)
+    lee.page.goto(f"{plan_path}?all=1")
+    expect(noor.page.get_by_text("Lee is here now")).to_be_visible(timeout=LIVE_MS)
     lee.page.get_by_role("button", name="Stop showing it").click()
     expect(noor.page.get_by_text("Lee is here now")).to_have_count(0, timeout=LIVE_MS)
 
