@@ -2,9 +2,11 @@
 fragments a live page re-fetches when signalled, each rendered for its viewer."""
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 
+import anyio
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, Engine
@@ -28,6 +30,7 @@ from backend.plans.presence import shows_presence
 from backend.web import is_fragment, path_for, redirect, render
 
 router = APIRouter()
+log = logging.getLogger("mutual.live")
 PING_SECONDS = 15
 RETRY_STREAM_SECONDS = 30
 STILL_WORKS = "The page still works; reload it to see what changed."
@@ -53,6 +56,35 @@ def _check_member(
     with new_session(engine) as session:
         key = plans_service.plan_for_member(session, plan_id, account_id).id
         return key, shows_presence(session, key, account_id)
+
+
+def _shows_now(
+    engine: Engine | Connection, plan_id: uuid.UUID, account_id: uuid.UUID
+) -> bool:
+    with new_session(engine) as session:
+        return shows_presence(session, plan_id, account_id)
+
+
+async def _shown_at_close(
+    engine: Engine | Connection,
+    plan_id: uuid.UUID,
+    account_id: uuid.UUID,
+    *,
+    at_open: bool,
+) -> bool:
+    """Whether a closing stream's going is told: by the person's choice as it is
+    now, not as it was when the page opened (they may have turned it on or off
+    since). Asked even when the stream was cancelled; if the database cannot
+    say, the choice at opening stands."""
+    shown = at_open
+    with anyio.CancelScope(shield=True):
+        try:
+            shown = await anyio.to_thread.run_sync(
+                _shows_now, engine, plan_id, account_id
+            )
+        except Exception as exc:
+            log.warning("presence at close unknown: %s", type(exc).__name__)
+    return shown
 
 
 def signals(event: Event) -> list[dict[str, str]]:
@@ -123,7 +155,9 @@ async def events(request: Request, plan_id: str, account: CurrentAccount) -> Res
                     yield signal
         finally:
             await broker.close(key, listener)
-            if announced:
+            if await _shown_at_close(
+                request.app.state.engine, key, account.id, at_open=announced
+            ):
                 announce_presence(broker, key, account.id)
 
     return EventSourceResponse(

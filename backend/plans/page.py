@@ -19,6 +19,7 @@ from backend.entries.rules import Standing, YesWord
 from backend.entries.sections import BY_KEY, PERSONAL, SECTIONS, Section
 from backend.members import Person, other_of, people_of, person
 from backend.models import REMOVAL, Debrief, Entry, EntryLink, Flag, Plan, Revision
+from backend.plans import pairing
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class EntryView:
     flag: Flag | None = None
     flag_by: Person | None = None
     answers: list[Entry] = field(default_factory=list)
-    answered_by: list[Entry] = field(default_factory=list)
+    answered_by: list[pairing.Answer] = field(default_factory=list)
     after_talk: Debrief | None = None  # the talk its newest linked wording followed
 
     @property
@@ -167,15 +168,6 @@ def plan_page(
         query = query.where(col(Entry.id).in_(only))
     entries = list(session.exec(query).all())
     ids = [e.id for e in entries]
-    partners = list(people)
-    yeses = yeses_of(session, ids)
-    found = {e.id: rules.standing(e.version, yeses[e.id], partners) for e in entries}
-    wanted: dict[uuid.UUID, set[int]] = {}
-    for e in entries:
-        s = found[e.id]
-        wanted[e.id] = {v for v in (s.agreed, s.pending, e.version) if v is not None}
-    revisions = revisions_at(session, wanted)
-    flags = open_flags(session, ids)
     links = _links(session, plan.id, ids if only is not None else None)
     by_id = {e.id: e for e in entries}
     linked = {i for pair in links for i in pair} - by_id.keys()
@@ -186,16 +178,31 @@ def plan_page(
             )
         ).all():
             by_id[e.id] = e
+    # the linked entries' standing too: a pair says which responses are in force
+    every = list(by_id.values())
+    partners = list(people)
+    yeses = yeses_of(session, list(by_id))
+    found = {e.id: rules.standing(e.version, yeses[e.id], partners) for e in every}
+    wanted: dict[uuid.UUID, set[int]] = {}
+    for e in every:
+        s = found[e.id]
+        wanted[e.id] = {v for v in (s.agreed, s.pending, e.version) if v is not None}
+    revisions = revisions_at(session, wanted)
+    flags = open_flags(session, ids)
     talks = _talks_before(session, ids)
+    views = {e.id: _view(e, found[e.id], revisions, people, me, partner) for e in every}
     cards: dict[uuid.UUID, EntryView] = {}
     removed: list[EntryView] = []
     for e in entries:
-        view = _view(e, found[e.id], revisions, people, me, partner)
+        view = views[e.id]
         flag = flags.get(e.id)
         view.flag = flag
         view.flag_by = people.get(flag.raised_by) if flag and flag.raised_by else None
         view.answers = _live(by_id, [t for r, t in links if r == e.id])
-        view.answered_by = _live(by_id, [r for r, t in links if t == e.id])
+        responses = _live(by_id, [r for r, t in links if t == e.id])
+        view.answered_by = pairing.answers(
+            [views[r.id] for r in responses], me, partner
+        )
         view.after_talk = talks.get(e.id)
         if e.deleted_at:
             removed.append(view)

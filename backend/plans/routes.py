@@ -246,13 +246,10 @@ def choose_presence(
     session: SessionDep,
     show: Annotated[str, Form()] = "",
 ) -> Response:
-    """Turn "here now" on or off for oneself, in this plan only.
-
-    One's open streams of the plan end, and the pages reconnect under the new
-    choice: a stream announces its coming and going only if it was chosen.
-    """
+    """Turn "here now" on or off for oneself, in this plan only. Open pages stay
+    open: the partner's line follows the choice's own signal, and a stream tells
+    of its closing by the choice as it is then (backend.live.routes)."""
     presence.choose_presence(session, plan, account_id=account.id, show=bool(show))
-    request.app.state.broker.end_member(plan.id, account.id)
     if not is_fragment(request):
         target = path_for(request, "plans.detail", plan_id=plan.id)
         return redirect(request, f"{target}#presence_choice")

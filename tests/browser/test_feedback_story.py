@@ -1,7 +1,9 @@
-"""Reflective feedback and nothing watching, as two people live it: one at a
-desk, one on a phone, each with their own browser."""
+"""Reflective feedback, nothing watching and a day to look again, as two people
+live them: one at a desk, one on a phone, each with their own browser."""
 
-from playwright.sync_api import expect
+from datetime import UTC, datetime, timedelta
+
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import make_invitation_link, partner, start_plan
 from tests.browser.plan_steps import (
@@ -90,7 +92,76 @@ def test_nothing_watches_until_chosen(new_context):
     expect(noor.page.get_by_text("Lee is here now")).to_have_count(0)
     lee.page.get_by_role("button", name="Let Noor see when I'm here").click()
     expect(noor.page.get_by_text("Lee is here now")).to_be_visible(timeout=LIVE_MS)
+    # the page open when Lee chose it closes: Noor sees Lee go
+    lee.page.goto("about:blank")
+    expect(noor.page.get_by_text("Lee is here now")).to_have_count(0, timeout=LIVE_MS)
+    lee.page.goto(f"{plan_path}?all=1")
+    expect(noor.page.get_by_text("Lee is here now")).to_be_visible(timeout=LIVE_MS)
     lee.page.get_by_role("button", name="Stop showing it").click()
     expect(noor.page.get_by_text("Lee is here now")).to_have_count(0, timeout=LIVE_MS)
 
     check_with_axe(noor.page, "plan with presence choice and an agreed date")
+
+
+def suggest_a_day(page: Page, days: int = 14) -> str:
+    """Suggest a day `days` from now; returns it as the page writes it."""
+    day = (datetime.now(UTC) + timedelta(days=days)).date()
+    page.get_by_text("Suggest a day to look at this again").click()
+    page.get_by_label("The day you suggest").fill(day.isoformat())
+    page.get_by_role("button", name="Suggest this day").click()
+    return f"{day.day} {day:%B %Y}"
+
+
+def test_a_day_to_look_again_is_suggested_by_one_and_confirmed_by_the_other(
+    new_context,
+):
+    sam = partner(new_context, "Sam")
+    plan_path = start_plan(sam.page, "Sam and Alex")
+    alex = join(new_context, "Alex", make_invitation_link(sam.page), **PHONE)
+    for person in (sam, alex):
+        person.page.goto(f"{plan_path}?all=1")
+        wait_for_sse_open(person.page)
+
+    day = suggest_a_day(sam.page)
+    expect(sam.page.locator(".revisit-mine")).to_contain_text(f"You suggested {day}")
+    # Alex, on a phone, sees the suggestion arrive on the open page
+    offer = alex.page.locator(".revisit-proposed")
+    expect(offer).to_contain_text(
+        f"Sam suggests looking at your plan again by {day}", timeout=LIVE_MS
+    )
+    check_with_axe(alex.page, "a suggested day, on a phone")
+
+    with alex.page.expect_request(
+        lambda r: r.method == "POST" and r.url.endswith("/revisit/confirm")
+    ):
+        offer.get_by_role("button", name="That day suits me").click()
+    for person in (sam, alex):
+        line = person.page.locator(".revisit-line")
+        expect(line).to_contain_text(
+            f"Let's look at this again by {day} (agreed by you both)", timeout=LIVE_MS
+        )
+        expect(person.page.locator(".revisit-proposed, .revisit-mine")).to_have_count(0)
+        # the page refreshed itself on one stream, not a new stream each time
+        assert person.page.evaluate("window.__mutualSeen.sseOpen") == 1
+    check_with_axe(alex.page, "an agreed day, on a phone")
+
+
+def test_a_day_to_look_again_without_javascript(new_context):
+    off = {"java_script_enabled": False}
+    sam = partner(new_context, "Sam", **off)
+    plan_path = start_plan(sam.page, "Sam and Alex, on paper")
+    alex = join(new_context, "Alex", make_invitation_link(sam.page), **PHONE, **off)
+
+    sam.page.goto(plan_path)
+    day = suggest_a_day(sam.page, days=30)
+    expect(sam.page.locator(".revisit-mine")).to_contain_text(f"You suggested {day}")
+
+    alex.page.goto(plan_path)
+    offer = alex.page.locator(".revisit-proposed")
+    expect(offer).to_contain_text(f"Sam suggests looking at your plan again by {day}")
+    offer.get_by_role("button", name="That day suits me").click()
+    for person in (alex, sam):
+        person.page.goto(plan_path)
+        expect(person.page.locator(".revisit-line")).to_contain_text(
+            f"Let's look at this again by {day} (agreed by you both)"
+        )

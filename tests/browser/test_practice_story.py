@@ -96,17 +96,23 @@ def test_a_hot_button_is_paired_with_what_we_will_do(new_context, size) -> None:
     pairing.get_by_text("Propose what we'll do").click()
     pairing.get_by_label("What we'll do when this happens").fill(RESPONSE)
     pairing.get_by_role("button", name="Propose it").click()
-    expect(button.locator(".pairing li")).to_have_text(RESPONSE)
+    expect(button.locator(".pairing li a")).to_have_text(RESPONSE)
+    # on the working plan it says plainly that it is not agreed yet
+    expect(button.locator(".pairing li .state")).to_have_text("Waiting for Sam's yes")
     check_with_axe(alex.page, f"plan with a pair ({size})")
 
     # Sam sees the pair, and the new response waiting for a yes; Sam agrees
-    expect(entry_card(sam.page, HOT_BUTTON).locator(".pairing li")).to_have_text(
-        RESPONSE, timeout=LIVE_MS
-    )
+    sams_pair = entry_card(sam.page, HOT_BUTTON).locator(".pairing li")
+    expect(sams_pair.locator("a")).to_have_text(RESPONSE, timeout=LIVE_MS)
+    expect(sams_pair.locator(".state")).to_have_text("Waiting for your yes")
     response = entry_card(sam.page, RESPONSE)
     expect(response).to_be_visible(timeout=LIVE_MS)
     response.get_by_role("button", name="Agree").click()
     expect(response).to_contain_text("Agreed by both of you")
+    # the pair follows on both pages, without a reload
+    for page in (sam.page, alex.page):
+        pair_mark = entry_card(page, HOT_BUTTON).locator(".pairing li .state")
+        expect(pair_mark).to_have_text("Agreed", timeout=LIVE_MS)
     alex_heard = entry_card(alex.page, HOT_BUTTON)
     alex_heard.get_by_role("button", name="I've read this").click()
     expect(alex_heard).to_contain_text("You've read this")

@@ -239,10 +239,10 @@ def test_a_plan_with_something_in_it_opens_whole(partners, who):
 
 def test_a_step_asked_for_stays_when_the_page_refreshes_itself(partners):
     p = partners.path
-    live = soup(partners.sam.get(p)).select_one("#plan_page")
+    live = soup(partners.sam.get(p)).select_one("#plan_live")
     # the first step of an empty plan: once something is in it, the whole plan
     assert live["hx-get"] == p
-    live = soup(partners.sam.get(f"{p}?step=power")).select_one("#plan_page")
+    live = soup(partners.sam.get(f"{p}?step=power")).select_one("#plan_live")
     assert live["hx-get"] == f"{p}?step=power"
-    live = soup(partners.sam.get(f"{p}?all=1")).select_one("#plan_page")
+    live = soup(partners.sam.get(f"{p}?all=1")).select_one("#plan_live")
     assert live["hx-get"] == f"{p}?all=1"

@@ -1,6 +1,15 @@
 """Being seen as "here now": each person's choice, per plan, off until chosen."""
 
+import socket
+import time
+
+import httpx
+
 from tests.helpers import soup
+from tests.web.test_entries import add, entry_id
+from tests.web.test_live import live_url, open_stream, show_presence
+
+__all__ = ["live_url"]  # a fixture, used by name
 
 
 def choice(client, path):
@@ -49,3 +58,103 @@ def test_before_a_partner_joins_there_is_nothing_to_choose(client):
     sam = client.sign_up("Sam")
     path = sam.post_form("/plans", {"title": "Us"}).headers["location"]
     assert choice(sam, path) is None
+
+
+# ---------------------------------------------------------------- on the stream
+
+
+class OpenPage:
+    """One open page's stream on a bare socket: closing it is closing the tab,
+    which the server hears at once."""
+
+    def __init__(self, live_url: str, client, path: str) -> None:
+        url = httpx.URL(live_url)
+        cookie = "; ".join(f"{k}={v}" for k, v in dict(client.cookies).items())
+        self.sock = socket.create_connection((url.host, url.port), timeout=5)
+        self.sock.sendall(
+            f"GET {path}/events HTTP/1.1\r\nHost: {url.host}:{url.port}\r\n"
+            f"Accept: text/event-stream\r\nCookie: {cookie}\r\n\r\n".encode()
+        )
+        seen = b""
+        while b"event: hello" not in seen:
+            chunk = self.sock.recv(4096)
+            assert chunk, f"the stream ended before it listened: {seen!r}"
+            seen += chunk
+        assert seen.startswith(b"HTTP/1.1 200")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def here_line(client, path) -> str:
+    return client.get(f"{path}/presence", headers={"HX-Request": "true"}).text
+
+
+def until_gone(app, count: int) -> None:
+    """Wait until the server has closed streams down to `count` still open."""
+    deadline = time.monotonic() + 5
+    while app.state.broker.count() > count:
+        assert time.monotonic() < deadline, "the closed stream stayed open"
+        time.sleep(0.02)
+
+
+def no_presence_until_a_marker(partners, stream, words: str) -> None:
+    """Alex adds something; nothing about being here reached Sam before it."""
+    marker = entry_id(add(partners.alex, partners.path, "signals", words))
+    seen = stream.until(f"entry-{marker}")
+    assert not [kind for kind, _ in seen if kind.startswith("presence")]
+
+
+def test_turned_on_with_the_page_open_its_closing_is_seen(partners, live_url, app):
+    """The stale "here now": a page opened before the choice, closed after it."""
+    sam_stream = open_stream(live_url, partners, "sam")
+    alex_stream = OpenPage(live_url, partners.alex, partners.path)
+    try:
+        assert "is here now" not in here_line(partners.sam, partners.path)
+        show_presence(partners.alex, partners.path)
+        assert sam_stream.next("presence") == "{}"  # the choice, naming no one
+        assert "Alex is here now" in here_line(partners.sam, partners.path)
+        # the page that was already open stays open, and its closing is told
+        alex_stream.close()
+        alex_id = sam_stream.next("presence")
+        assert sam_stream.next(f"presence-{alex_id}") == alex_id
+        assert "is here now" not in here_line(partners.sam, partners.path)
+    finally:
+        alex_stream.close()
+        sam_stream.close()
+
+
+def test_turned_off_with_the_page_open_its_closing_tells_nobody(
+    partners, live_url, app
+):
+    """Sentinel: chosen at opening, taken back, then the page closes."""
+    show_presence(partners.alex, partners.path)
+    sam_stream = open_stream(live_url, partners, "sam")
+    alex_stream = OpenPage(live_url, partners.alex, partners.path)
+    try:
+        alex_id = sam_stream.next("presence")  # Alex's page, announced
+        assert "Alex is here now" in here_line(partners.sam, partners.path)
+        show_presence(partners.alex, partners.path, show="")
+        assert sam_stream.next("presence") == "{}"
+        assert "is here now" not in here_line(partners.sam, partners.path)
+        alex_stream.close()
+        until_gone(app, 1)
+        no_presence_until_a_marker(partners, sam_stream, "lantern")
+        assert alex_id not in here_line(partners.sam, partners.path)
+    finally:
+        alex_stream.close()
+        sam_stream.close()
+
+
+def test_never_chosen_a_page_comes_and_goes_unannounced(partners, live_url, app):
+    """Sentinel: with presence off, opening and closing say nothing to Sam."""
+    sam_stream = open_stream(live_url, partners, "sam")
+    try:
+        OpenPage(live_url, partners.alex, partners.path).close()
+        until_gone(app, 1)
+        no_presence_until_a_marker(partners, sam_stream, "harbour")
+        for path in (f"{partners.path}/presence", partners.path):
+            page = partners.sam.get(path, headers={"HX-Request": "true"})
+            assert "is here now" not in page.text
+    finally:
+        sam_stream.close()
