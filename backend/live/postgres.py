@@ -47,7 +47,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from backend.live.broker import Broker, Listener, StreamBudget, StreamsFull
-from backend.models import LiveStream
+from backend.models import LiveStream, Membership
 
 log = logging.getLogger("mutual.live")
 
@@ -408,12 +408,25 @@ class PostgresBroker(Broker):
                     .where(col(LiveStream.id).in_(rows))
                     .values(expires_at=self._expiry())
                 )
-            gone = conn.execute(
-                delete(LiveStream)
-                .where(col(LiveStream.expires_at) <= func.now())
-                .returning(col(LiveStream.plan_id), col(LiveStream.account_id))
-            ).all()
-        for plan_id, account_id in set(gone):
+            gone = set(
+                conn.execute(
+                    delete(LiveStream)
+                    .where(col(LiveStream.expires_at) <= func.now())
+                    .returning(col(LiveStream.plan_id), col(LiveStream.account_id))
+                ).all()
+            )
+            # only someone who chose to be seen as here is seen to go
+            shown = set()
+            if gone:
+                shown = set(
+                    conn.execute(
+                        select(Membership.plan_id, Membership.account_id).where(
+                            col(Membership.plan_id).in_({plan for plan, _ in gone}),
+                            col(Membership.shows_presence),
+                        )
+                    ).all()
+                )
+        for plan_id, account_id in gone & shown:
             self.publish(plan_id, "presence", id=str(account_id))
 
     async def _renew_forever(self) -> None:

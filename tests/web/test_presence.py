@@ -2,9 +2,16 @@
 
 import socket
 import time
+import uuid
+from datetime import timedelta
 
 import httpx
+import pytest
+from sqlmodel import Session, col, select
 
+from backend.db import utc_now
+from backend.live.postgres import PostgresBroker
+from backend.models import Account, LiveStream, Membership
 from tests.helpers import soup
 from tests.web.test_entries import add, entry_id
 from tests.web.test_live import live_url, open_stream, show_presence
@@ -158,3 +165,42 @@ def test_never_chosen_a_page_comes_and_goes_unannounced(partners, live_url, app)
             assert "is here now" not in page.text
     finally:
         sam_stream.close()
+
+
+# a process's streams outliving it exist only with several processes: PostgreSQL
+@pytest.mark.real_engine
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_streams_left_by_a_dead_process_are_seen_to_go_only_if_chosen(
+    partners, real_engine, db_url
+):
+    """A process that died leaves its streams' rows to expire; clearing them
+    tells the plan's pages only of someone who chose to be seen as here."""
+    show_presence(partners.alex, partners.path)  # Sam never chose it
+    plan_id = uuid.UUID(partners.plan_id)
+    told: list[tuple[uuid.UUID, str, str]] = []
+
+    class Recording(PostgresBroker):
+        def publish(self, plan_id: uuid.UUID, kind: str, *, id: str = "") -> None:
+            told.append((plan_id, kind, id))
+
+    with Session(real_engine) as session:
+        people = {
+            account.display_name: account.id
+            for account in session.exec(
+                select(Account)
+                .join(Membership, col(Membership.account_id) == Account.id)
+                .where(Membership.plan_id == plan_id)
+            )
+        }
+        long_ago = utc_now() - timedelta(minutes=5)
+        for account_id in people.values():
+            session.add(
+                LiveStream(plan_id=plan_id, account_id=account_id, expires_at=long_ago)
+            )
+        session.commit()
+
+    Recording(real_engine, db_url).renew()
+
+    assert told == [(plan_id, "presence", str(people["Alex"]))]
+    with Session(real_engine) as session:
+        assert session.exec(select(LiveStream)).all() == []
