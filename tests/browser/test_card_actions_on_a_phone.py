@@ -101,3 +101,22 @@ def test_every_card_action_from_a_phone(new_context) -> None:
     expect(kai.page.locator("#composer")).to_be_visible()
     assert kai.page.url.endswith("#composer")
     kai.page.goto(plan_path)
+
+
+def test_a_menu_opened_before_a_live_update_still_opens_after_it(new_context) -> None:
+    """Kai looks in a card's menu and closes it; Ren's yes changes that card on
+    Kai's page; the menu opens again with everything in it."""
+    kai, ren, _ = together(new_context, "Kai", "Ren", "After a change", **PHONE)
+    add_entry(kai.page, HOT, KAIS_HOT)
+    card = card_menu(entry_card(kai.page, KAIS_HOT))
+    card.locator("details.card-more > summary").click()  # closed again
+    expect(card.get_by_role("link", name="History")).to_be_hidden()
+
+    heard = entry_card(ren.page, KAIS_HOT)
+    expect(heard).to_be_visible(timeout=LIVE_MS)
+    heard.get_by_role("button", name="I've read this").click()
+    card = entry_card(kai.page, KAIS_HOT)
+    expect(card).to_contain_text("Heard by Ren", timeout=LIVE_MS)
+
+    card_menu(card)  # waits for History to show
+    expect(card.get_by_role("link", name="Edit")).to_be_visible()
