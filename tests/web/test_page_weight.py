@@ -15,8 +15,9 @@ from bench.seed import Seeder
 from tests.helpers import Client
 
 # bytes of HTML as read (before gzip); 300 kB before the menu took the card's
-# actions, 161 kB after. The target is 120 kB (docs/performance.md).
-BUDGET = 163_000
+# actions, 161 kB after, 163 kB once the pair marked what waits for a yes. The
+# target is 120 kB (docs/performance.md).
+BUDGET = 165_000
 CARD_BUDGET = 1_700  # bytes on average per card, pairing blocks included
 CARD = re.compile(r"<article .*?</article>", re.DOTALL)
 
