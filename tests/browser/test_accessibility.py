@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import (
     PASSWORD,
@@ -295,8 +295,15 @@ def _full_plan(page: Page, plan: FullPlan) -> None:
 def _full_plan_opened_up(page: Page, plan: FullPlan) -> None:
     """Every panel open: the prompts, the "more" panels, a history, an editor."""
     _full_plan(page, plan)
-    for summary in page.locator("summary").all():
-        summary.click()
+    # handles, not positions: an opened menu brings summaries of its own
+    for summary in page.locator("summary").element_handles():
+        if summary.is_visible():
+            summary.click()
+    for menu in page.locator("details.card-more").all():
+        expect(menu.get_by_role("link", name="History")).to_be_visible()
+    for summary in page.locator(".more-slot summary").element_handles():
+        if summary.is_visible():
+            summary.click()
     signal = card_menu(entry_card(page, "lighthouse"))
     signal.get_by_role("link", name="History").click()
     page.get_by_role("region", name="History of this entry").wait_for()
