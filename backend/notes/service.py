@@ -313,32 +313,27 @@ def keep_replies_to(
     the thread's start and says when the note it answered was removed. A thread
     the partner started that loses the person's replies says so, too.
     """
-    gone = session.exec(
-        select(Note.id).where(
-            Note.plan_id == plan_id,
-            Note.author_id == account_id,
-            col(Note.reply_to_id).is_(None),
+    gone = select(Note.id).where(
+        Note.plan_id == plan_id,
+        Note.author_id == account_id,
+        col(Note.reply_to_id).is_(None),
+    )
+    # the partner's replies, one thread per note of the person's
+    threads: dict[uuid.UUID | None, list[Note]] = {}
+    for reply in session.exec(
+        select(Note).where(
+            col(Note.reply_to_id).in_(gone), Note.author_id != account_id
         )
-    ).all()
-    for root_id in gone:
-        kept = sorted(
-            session.exec(
-                select(Note).where(
-                    Note.reply_to_id == root_id, Note.author_id != account_id
-                )
-            ).all(),
-            key=lambda n: (n.sent_at is None, n.sent_at or n.created_at),
-        )
-        if not kept:
-            continue
-        first, rest = kept[0], kept[1:]
+    ).all():
+        threads.setdefault(reply.reply_to_id, []).append(reply)
+    for kept in threads.values():
+        kept.sort(key=lambda n: (n.sent_at is None, n.sent_at or n.created_at))
+        first = kept[0]
         first.reply_to_id = None
         first.words_removed_at = now
-        session.add(first)
-        session.flush()
-        for reply in rest:
+        for reply in kept[1:]:
             reply.reply_to_id = first.id
-            session.add(reply)
+        session.add_all(kept)
     answered = select(Note.reply_to_id).where(
         Note.plan_id == plan_id,
         Note.author_id == account_id,
