@@ -137,7 +137,7 @@ def _sqlite_engine(url: str) -> Engine:
         if "holds_write_lock" not in conn.info:
             return
         try:
-            if conn._still_open_and_dbapi_connection_is_valid:
+            if not (conn.closed or conn.invalidated):
                 conn.connection.dbapi_connection.rollback()
         except conn.dialect.loaded_dbapi.Error:
             pass  # SQLAlchemy's own ROLLBACK after this meets it and reports it
