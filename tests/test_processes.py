@@ -28,7 +28,7 @@ from backend.live.postgres import CHANNEL, LISTENER_NAME, conninfo
 from tests.conftest import TEST_SECRET
 from tests.helpers import Client, soup
 from tests.web.steps import add, entry_id
-from tests.web.test_live import Stream
+from tests.web.test_live import OpenPage, Stream
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [
@@ -165,30 +165,6 @@ def _stream(process: Process, couple: Couple, who: str) -> Stream:
     return stream
 
 
-class RawStream:
-    """A stream on a socket of its own, so closing it is a real disconnect."""
-
-    def __init__(self, process: Process, couple: Couple, who: str) -> None:
-        port = int(process.url.rsplit(":", 1)[1])
-        cookies = "; ".join(
-            f"{name}={value}" for name, value in getattr(couple, who).cookies.items()
-        )
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.sock.sendall(
-            f"GET {couple.path}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"Cookie: {cookies}\r\nAccept: text/event-stream\r\n\r\n".encode()
-        )
-        seen = b""
-        while b"event: hello" not in seen:
-            chunk = self.sock.recv(4096)
-            assert chunk, f"the stream closed before hello: {seen!r}"
-            seen += chunk
-        assert seen.startswith(b"HTTP/1.1 200"), seen
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 def _listener_pid(engine: Engine, process: Process) -> int | None:
     with engine.connect() as conn:
         return conn.execute(
@@ -275,15 +251,15 @@ def test_the_listener_may_have_an_address_of_its_own(two, couple, real_engine):
 def test_presence_and_the_stream_cap_hold_across_processes(two, couple):
     a, b = two
     sam_stream = _stream(a, couple, "sam")
-    opened: list[RawStream] = []
+    opened: list[OpenPage] = []
     try:
         assert not _is_here(couple.sam, couple)
-        opened.append(RawStream(b, couple, "alex"))
+        opened.append(OpenPage(b.url, couple.alex, couple.path))
         alex_id = sam_stream.next("presence", timeout=5)
         assert sam_stream.next(f"presence-{alex_id}") == alex_id
         assert _is_here(couple.sam, couple)  # asked of A, Alex is on B
         # two streams each, counted in the database: a second on A, then no third
-        opened.append(RawStream(a, couple, "alex"))
+        opened.append(OpenPage(a.url, couple.alex, couple.path))
         with Browser(base_url=a.url, cookies=couple.alex.cookies) as on_a:
             third = on_a.get(f"{couple.path}/events")
         assert third.status_code == 429

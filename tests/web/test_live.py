@@ -99,6 +99,29 @@ class Stream:
         self._client.close()
 
 
+class OpenPage:
+    """One open page's stream on a bare socket: closing it is closing the tab,
+    which the server hears at once."""
+
+    def __init__(self, live_url: str, client, path: str) -> None:
+        url = httpx.URL(live_url)
+        cookie = "; ".join(f"{k}={v}" for k, v in dict(client.cookies).items())
+        self.sock = socket.create_connection((url.host, url.port), timeout=10)
+        self.sock.sendall(
+            f"GET {path}/events HTTP/1.1\r\nHost: {url.host}:{url.port}\r\n"
+            f"Accept: text/event-stream\r\nCookie: {cookie}\r\n\r\n".encode()
+        )
+        seen = b""
+        while b"event: hello" not in seen:
+            chunk = self.sock.recv(4096)
+            assert chunk, f"the stream ended before it listened: {seen!r}"
+            seen += chunk
+        assert seen.startswith(b"HTTP/1.1 200")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 def open_stream(live_url, partners, who):
     stream = Stream(f"{live_url}{partners.path}/events", getattr(partners, who).cookies)
     stream.next("hello")  # sent once the stream listens

@@ -1,11 +1,9 @@
 """Being seen as "here now": each person's choice, per plan, off until chosen."""
 
-import socket
 import time
 import uuid
 from datetime import timedelta
 
-import httpx
 import pytest
 from sqlmodel import Session, col, select
 
@@ -14,7 +12,7 @@ from backend.live.postgres import PostgresBroker
 from backend.models import Account, LiveStream, Membership
 from tests.helpers import soup
 from tests.web.test_entries import add, entry_id
-from tests.web.test_live import live_url, open_stream, show_presence
+from tests.web.test_live import OpenPage, live_url, open_stream, show_presence
 
 __all__ = ["live_url"]  # a fixture, used by name
 
@@ -68,29 +66,6 @@ def test_before_a_partner_joins_there_is_nothing_to_choose(client):
 
 
 # ---------------------------------------------------------------- on the stream
-
-
-class OpenPage:
-    """One open page's stream on a bare socket: closing it is closing the tab,
-    which the server hears at once."""
-
-    def __init__(self, live_url: str, client, path: str) -> None:
-        url = httpx.URL(live_url)
-        cookie = "; ".join(f"{k}={v}" for k, v in dict(client.cookies).items())
-        self.sock = socket.create_connection((url.host, url.port), timeout=5)
-        self.sock.sendall(
-            f"GET {path}/events HTTP/1.1\r\nHost: {url.host}:{url.port}\r\n"
-            f"Accept: text/event-stream\r\nCookie: {cookie}\r\n\r\n".encode()
-        )
-        seen = b""
-        while b"event: hello" not in seen:
-            chunk = self.sock.recv(4096)
-            assert chunk, f"the stream ended before it listened: {seen!r}"
-            seen += chunk
-        assert seen.startswith(b"HTTP/1.1 200")
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def here_line(client, path) -> str:
