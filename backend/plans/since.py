@@ -35,6 +35,7 @@ from backend.models import (
     Plan,
     Revision,
 )
+from backend.plans.service import membership
 
 ONE_LOOK = timedelta(minutes=30)
 RECORDED_EVERY = timedelta(minutes=1)
@@ -55,13 +56,13 @@ def record_visit(
     look within a minute of the last one is not written again.
     """
     moment = now or utc_now()
-    member = _membership(session, plan_id, account_id)
+    member = membership(session, plan_id, account_id)
     session.commit()
     last = member.last_visit_at if member else None
     if member is None or (last is not None and moment - last < RECORDED_EVERY):
         return
     with write_session(engine) as writer:
-        member = _membership(writer, plan_id, account_id)
+        member = membership(writer, plan_id, account_id)
         if member is None:
             return
         last = member.last_visit_at
@@ -70,16 +71,6 @@ def record_visit(
         member.last_visit_at = moment
         writer.add(member)
         writer.commit()
-
-
-def _membership(
-    session: Session, plan_id: uuid.UUID, account_id: uuid.UUID
-) -> Membership | None:
-    return session.exec(
-        select(Membership).where(
-            Membership.plan_id == plan_id, Membership.account_id == account_id
-        )
-    ).first()
 
 
 def baseline(member: Membership, *, now: datetime | None = None) -> datetime:
@@ -106,7 +97,7 @@ def saw_live(
     start = min(opened, moment)
     session.commit()
     with write_session(engine) as writer:
-        member = _membership(writer, plan_id, account_id)
+        member = membership(writer, plan_id, account_id)
         if member is None:
             return
         if (
@@ -188,7 +179,7 @@ def facts(
     Every rule of what counts as new is here, in column queries; the count on
     the plan and home pages and the list of the "since" page both come from it.
     """
-    me = _membership(session, plan.id, viewer_id)
+    me = membership(session, plan.id, viewer_id)
     if me is None:
         raise NotFound
     start = baseline(me)
