@@ -54,6 +54,8 @@ def test_one_suggests_a_day_and_the_other_confirms_it(partners, session):
         assert shown.find("time")["datetime"] == SOON
         assert "agreed by you both" in shown.text
         assert not shown.select_one(".revisit-proposed, .revisit-mine")
+        # a date for both answers any wish to look again: no button asking for it
+        assert not shown.select_one(".revisit-ask")
     ics = panel(partners.sam, partners.path).find("a", string="Add it to my calendar")
     assert ics["href"] == f"{partners.path}/revisit.ics"
 
@@ -199,7 +201,11 @@ def test_either_partner_clears_the_date(partners):
     cleared = clear(partners.alex, partners.path, "date")
     assert cleared.status_code == 200
     assert "Done." in cleared.text
-    assert "agreed by you both" not in panel(partners.sam, partners.path).text
+    after = panel(partners.sam, partners.path)
+    assert "agreed by you both" not in after.text
+    assert after.select_one(".revisit-ask").find(
+        "button", string="I'd like us to look at our plan again"
+    )
     assert partners.sam.get(f"{partners.path}/revisit.ics").status_code == 404
 
 
