@@ -141,6 +141,39 @@ def more(
     )
 
 
+@router.get(ENTRY + "/respond", name="entries.respond_form")
+def respond_form(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    entry_id: str,
+    debrief: str = "",
+) -> Response:
+    """The form to propose what we'll do when this happens, fetched when the
+    pairing block's disclosure opens, or a page of its own without JavaScript."""
+    entry = service.get_entry(session, plan, entry_id, account.id)
+    pinned_text = str(pinned_id(session, plan, debrief) or "")
+    page = plan_page(session, plan, account.id, only=[entry.id])
+    view = page.cards.get(entry.id)
+    if view is None or not view.section.answerable or view.state == "draft":
+        # removed meanwhile, or nothing it could be paired with: its card says so
+        return card(request, session, plan, account.id, entry.id, pinned_id=pinned_text)
+    return render(
+        request,
+        "entries/entry.html",
+        {
+            "page": page,
+            "plan": plan,
+            "card": view,
+            "respond": True,
+            "alone": not is_fragment(request),
+            "pinned_id": pinned_text,
+        },
+        block="entry_respond",
+    )
+
+
 @router.get(ENTRY + "/edit", name="entries.edit_form")
 def edit_form(
     request: Request,

@@ -106,7 +106,9 @@ def test_every_hot_button_and_reaction_can_be_answered_and_nothing_else(partners
         key for key in keys if page.select_one(f"#section-{key} .entry .pairing")
     }
     assert answerable == {"hot_buttons", "reactions"}
-    form = page.select_one("#section-reactions .pairing form")
+    # the form comes when "Propose what we'll do" opens, from the link inside it
+    link = page.select_one("#section-reactions .pairing details[data-load] a")["href"]
+    form = soup(partners.alex.get(link, headers={"HX-Request": "true"})).form
     assert form.find("textarea")["name"] == "response_text"
     assert form.find("label").text == "What we'll do when this happens"
 
