@@ -11,7 +11,7 @@ from backend.deps import CurrentAccount, MemberPlan, SessionDep
 from backend.entries import rules, service
 from backend.entries.diff import word_diff
 from backend.entries.sections import BY_KEY, RESPONSES
-from backend.errors import FormError
+from backend.errors import FormError, NotFound
 from backend.plans.cards import ENTRY, card, pinned_id, plan_path, refused
 from backend.plans.page import plan_page
 from backend.web import is_fragment, redirect, render
@@ -82,6 +82,18 @@ def add_entry(
             "step": step,
         },
         blocks=["add_form", "added_card"],
+    )
+
+
+@router.get("/plans/{plan_id}/prompts/{key}", name="entries.prompt")
+def prompt(request: Request, plan: MemberPlan, key: str) -> Response:
+    """What to write in a section, fetched when its "What to write here" opens, or
+    a page of its own without JavaScript."""
+    spec = BY_KEY.get(key)
+    if spec is None:
+        raise NotFound()
+    return render(
+        request, "entries/prompt.html", {"plan": plan, "spec": spec}, block="prompt"
     )
 
 

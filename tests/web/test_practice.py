@@ -13,8 +13,11 @@ def whole_plan(client, path):
     return soup(client.get(f"{path}?all=1"))
 
 
-def prompt_of(page, key):
-    return page.select_one(f"#section-{key} .section-prompt").get_text(" ", strip=True)
+def prompt_of(client, page, key):
+    """What "What to write here" shows once opened: fetched from its link."""
+    link = page.select_one(f"#section-{key} .section-prompt .more-slot > a")["href"]
+    shown = soup(client.get(link, headers={"HX-Request": "true"}))
+    return shown.get_text(" ", strip=True)
 
 
 # ------------------------------------------------------------------ prompts
@@ -30,16 +33,16 @@ def test_prompts_ask_about_limits_plain_words_and_where_a_reaction_comes_from(
     partners,
 ):
     page = whole_plan(partners.sam, partners.path)
-    bottom = prompt_of(page, "bottom_lines")
+    bottom = prompt_of(partners.sam, page, "bottom_lines")
     assert "scared for your partner's life" in bottom
     assert "Why we ask:" in bottom
     # plain words are offered beside "the edge", never asked for
     for key in ("comes_up", "edge_responses"):
-        text = prompt_of(page, key)
+        text = prompt_of(partners.sam, page, key)
         assert "wanting to die" in text
         assert "edge" in text
     assert "wanting to die" not in page.select_one("#heading-edge_responses").text
-    reactions = prompt_of(page, "reactions")
+    reactions = prompt_of(partners.sam, page, "reactions")
     assert "Ask yourself: Where is this reaction coming from?" in reactions
 
 
