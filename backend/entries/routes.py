@@ -11,7 +11,7 @@ from backend.deps import CurrentAccount, MemberPlan, SessionDep
 from backend.entries import rules, service
 from backend.entries.diff import word_diff
 from backend.entries.sections import BY_KEY, RESPONSES
-from backend.errors import FormError
+from backend.errors import FormError, NotFound
 from backend.plans.cards import ENTRY, card, pinned_id, plan_path, refused
 from backend.plans.page import plan_page
 from backend.web import is_fragment, redirect, render
@@ -85,6 +85,18 @@ def add_entry(
     )
 
 
+@router.get("/plans/{plan_id}/prompts/{key}", name="entries.prompt")
+def prompt(request: Request, plan: MemberPlan, key: str) -> Response:
+    """What to write in a section, fetched when its "What to write here" opens, or
+    a page of its own without JavaScript."""
+    spec = BY_KEY.get(key)
+    if spec is None:
+        raise NotFound()
+    return render(
+        request, "entries/prompt.html", {"plan": plan, "spec": spec}, block="prompt"
+    )
+
+
 @router.get(ENTRY, name="entries.card")
 def entry_card(
     request: Request,
@@ -138,6 +150,39 @@ def more(
             "pinned_id": pinned_text,
         },
         block="entry_more",
+    )
+
+
+@router.get(ENTRY + "/respond", name="entries.respond_form")
+def respond_form(
+    request: Request,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    session: SessionDep,
+    entry_id: str,
+    debrief: str = "",
+) -> Response:
+    """The form to propose what we'll do when this happens, fetched when the
+    pairing block's disclosure opens, or a page of its own without JavaScript."""
+    entry = service.get_entry(session, plan, entry_id, account.id)
+    pinned_text = str(pinned_id(session, plan, debrief) or "")
+    page = plan_page(session, plan, account.id, only=[entry.id])
+    view = page.cards.get(entry.id)
+    if view is None or not view.section.answerable or view.state == "draft":
+        # removed meanwhile, or nothing it could be paired with: its card says so
+        return card(request, session, plan, account.id, entry.id, pinned_id=pinned_text)
+    return render(
+        request,
+        "entries/entry.html",
+        {
+            "page": page,
+            "plan": plan,
+            "card": view,
+            "respond": True,
+            "alone": not is_fragment(request),
+            "pinned_id": pinned_text,
+        },
+        block="entry_respond",
     )
 
 

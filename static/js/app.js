@@ -52,6 +52,20 @@
     };
   }
 
+  // A disclosure filled on demand (data-load) holds a link to a page of what it
+  // would show: all there is without JavaScript. Opened the first time, it
+  // fetches that in place of the link; what came is then marked as being
+  // worked in, so live updates of the card keep it as it is, words and all.
+  document.addEventListener("toggle", function (event) {
+    var box = event.target;
+    if (box.tagName !== "DETAILS" || !box.open || !box.hasAttribute("data-load")) return;
+    var slot = box.querySelector(":scope > .more-slot");
+    var link = slot && slot.querySelector(":scope > a[href]");
+    if (!link || editor(slot) || !window.htmx) return;
+    slot.dataset.editing = "true";
+    htmx.ajax("GET", link.getAttribute("href"), { source: box, target: slot, swap: "innerHTML" });
+  }, true);
+
   // A card or thread sent out of band in a wrapper (no id) goes in as itself, and
   // not at all if a live refresh brought it before this answer to our request.
   document.addEventListener("htmx:oobBeforeSwap", function (event) {

@@ -180,9 +180,9 @@ def test_edits_while_pinned_carry_the_talk(partners, session):
     answer(partners.sam, talk, "share", what_to_change="Reword it.")
     eid = entry_id(add(partners.sam, partners.path, "feel_safe", "Saying when."))
     card = soup(partners.sam.get(f"{partners.path}/entries/{eid}?debrief={talk_id}"))
-    menu = card.select_one("details.card-more")
-    assert menu["hx-get"].endswith(f"/more?debrief={talk_id}")
-    edit = soup(partners.sam.get(menu["hx-get"])).find("a", string="Edit")
+    menu = card.select_one("details.card-more .more-slot a")
+    assert menu["href"].endswith(f"/more?debrief={talk_id}")
+    edit = soup(partners.sam.get(menu["href"])).find("a", string="Edit")
     assert edit["href"].endswith(f"/edit?debrief={talk_id}")
     editor = soup(partners.sam.get(edit["href"], headers={"HX-Request": "true"}))
     assert editor.find("input", {"name": "debrief_id"})["value"] == talk_id

@@ -12,8 +12,14 @@ def test_plan_page_has_every_section_with_prompts(partners):
     assert "What tends to come up" in headings
     assert "What we'll do if one of us gets to the edge" in headings
     assert "Power between us" in headings
-    assert len(page.select("details.section-prompt")) == 9
-    assert len(page.select(".section-prompt .why-we-ask")) == 9
+    prompts = page.select("details.section-prompt")
+    assert len(prompts) == 9
+    # each comes when it opens, from the link inside it (a page without JavaScript)
+    for prompt in prompts:
+        link = prompt.select_one(".more-slot > a")["href"]
+        shown = soup(partners.sam.get(link, headers={"HX-Request": "true"}))
+        assert shown.select_one(".why-we-ask")
+        assert soup(partners.sam.get(link)).select_one(".why-we-ask")
     personal = page.select_one("#section-hot_buttons")
     columns = [h.get_text(" ", strip=True) for h in personal.select(".column-heading")]
     assert columns == ["Sam (you)", "Alex"]

@@ -92,3 +92,58 @@ def test_the_pair_asks_again_when_one_of_its_responses_changes(partners):
     fresh = soup(sam.get(live["hx-get"], headers={"HX-Request": "true"}))
     mark = fresh.select_one(f"#pairing-list-{button} li .state")
     assert mark.get_text(strip=True) == "Agreed"
+
+
+def fields(form, **typed):
+    """What the form sends: its own hidden fields, and what a person typed."""
+    sent = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+    return {**sent, **typed}
+
+
+def test_the_form_to_propose_comes_when_asked_for_and_its_proposal_lands(partners):
+    p, sam, alex = partners.path, partners.sam, partners.alex
+    button = entry_id(add(sam, p, "hot_buttons", "Being rushed."))
+    card = soup(alex.get(f"{p}?all=1")).select_one(f"#entry-{button}")
+    # the card carries a disclosure with a link in it, not the form
+    propose = card.select_one(".pairing details[data-load]")
+    assert propose.summary.get_text(strip=True) == "Propose what we'll do"
+    assert not card.select("textarea")
+    link = propose.select_one(".more-slot > a")["href"]
+    assert link == f"{p}/entries/{button}/respond"
+
+    # opened: the form, kept through live updates of the card like an editor
+    loaded = soup(alex.get(link, headers={"HX-Request": "true"}))
+    assert loaded.select_one(".more-forms")["data-editing"] == "true"
+    form = loaded.form
+    assert form.find("label").get_text() == "What we'll do when this happens"
+    assert "waits for Sam's yes" in form.get_text()
+    sent = alex.post(
+        form["hx-post"],
+        data=fields(form, response_text="We slow down together."),
+        headers={"HX-Request": "true"},
+    )
+    assert sent.status_code == 200
+    assert pair(sam, p, button) == [("Waiting for your yes", "We slow down together.")]
+
+
+def test_without_javascript_the_form_to_propose_is_a_page_of_its_own(partners):
+    p, sam, alex = partners.path, partners.sam, partners.alex
+    button = entry_id(add(sam, p, "reactions", "I go quiet."))
+    card = soup(alex.get(f"{p}?all=1")).select_one(f"#entry-{button}")
+    page = soup(alex.get(card.select_one(".pairing .more-slot > a")["href"]))
+    assert "I go quiet." in page.select_one("main").get_text()
+    form = page.select_one("main form")
+    sent = alex.post(form["action"], data=fields(form, response_text="We sit close."))
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"{p}#entry-{button}"
+    assert pair(sam, p, button) == [("Waiting for your yes", "We sit close.")]
+
+
+def test_a_refused_proposal_comes_back_open_with_the_words_typed(partners):
+    p, alex = partners.path, partners.alex
+    button = entry_id(add(partners.sam, p, "hot_buttons", "Doors slammed."))
+    refused = respond(alex, p, button, " " * 5 + "x" * 4001)
+    assert refused.status_code == 422
+    box = soup(refused).select_one(f"#entry-{button} .pairing details[open] textarea")
+    assert box.get_text().strip() == "x" * 4001
+    assert box["aria-invalid"] == "true"

@@ -13,8 +13,11 @@ def whole_plan(client, path):
     return soup(client.get(f"{path}?all=1"))
 
 
-def prompt_of(page, key):
-    return page.select_one(f"#section-{key} .section-prompt").get_text(" ", strip=True)
+def prompt_of(client, page, key):
+    """What "What to write here" shows once opened: fetched from its link."""
+    link = page.select_one(f"#section-{key} .section-prompt .more-slot > a")["href"]
+    shown = soup(client.get(link, headers={"HX-Request": "true"}))
+    return shown.get_text(" ", strip=True)
 
 
 # ------------------------------------------------------------------ prompts
@@ -30,16 +33,16 @@ def test_prompts_ask_about_limits_plain_words_and_where_a_reaction_comes_from(
     partners,
 ):
     page = whole_plan(partners.sam, partners.path)
-    bottom = prompt_of(page, "bottom_lines")
+    bottom = prompt_of(partners.sam, page, "bottom_lines")
     assert "scared for your partner's life" in bottom
     assert "Why we ask:" in bottom
     # plain words are offered beside "the edge", never asked for
     for key in ("comes_up", "edge_responses"):
-        text = prompt_of(page, key)
+        text = prompt_of(partners.sam, page, key)
         assert "wanting to die" in text
         assert "edge" in text
     assert "wanting to die" not in page.select_one("#heading-edge_responses").text
-    reactions = prompt_of(page, "reactions")
+    reactions = prompt_of(partners.sam, page, "reactions")
     assert "Ask yourself: Where is this reaction coming from?" in reactions
 
 
@@ -106,7 +109,9 @@ def test_every_hot_button_and_reaction_can_be_answered_and_nothing_else(partners
         key for key in keys if page.select_one(f"#section-{key} .entry .pairing")
     }
     assert answerable == {"hot_buttons", "reactions"}
-    form = page.select_one("#section-reactions .pairing form")
+    # the form comes when "Propose what we'll do" opens, from the link inside it
+    link = page.select_one("#section-reactions .pairing details[data-load] a")["href"]
+    form = soup(partners.alex.get(link, headers={"HX-Request": "true"})).form
     assert form.find("textarea")["name"] == "response_text"
     assert form.find("label").text == "What we'll do when this happens"
 
