@@ -1,10 +1,11 @@
 """Dependencies, as Annotated aliases."""
 
+import uuid
 from typing import Annotated
 
 from fastapi import Depends
 from fastapi.concurrency import run_in_threadpool
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.requests import Request
 
 from backend.auth import csrf
@@ -13,8 +14,8 @@ from backend.auth.sessions import Visitor, identify
 from backend.auth.tokens import mask
 from backend.config import Settings
 from backend.db import get_session
-from backend.models import Account, Plan
-from backend.plans import service as plans_service
+from backend.errors import NotFound
+from backend.models import Account, Membership, Plan
 from backend.web import origin_of
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -72,8 +73,22 @@ CurrentAccount = Annotated[Account, Depends(require_account)]
 def get_plan_for_member(
     plan_id: str, account: CurrentAccount, session: SessionDep
 ) -> Plan:
-    """The plan, if the signed-in person is one of its partners; else 404."""
-    return plans_service.plan_for_member(session, plan_id, account.id)
+    """The plan, if the signed-in person is one of its partners; else 404.
+
+    One query: the plan joined to the person's membership of it.
+    """
+    try:
+        key = uuid.UUID(plan_id)
+    except ValueError:
+        raise NotFound from None
+    plan = session.exec(
+        select(Plan)
+        .join(Membership, col(Membership.plan_id) == Plan.id)
+        .where(Plan.id == key, Membership.account_id == account.id)
+    ).first()
+    if plan is None:
+        raise NotFound
+    return plan
 
 
 MemberPlan = Annotated[Plan, Depends(get_plan_for_member)]
