@@ -8,11 +8,11 @@ heard); this module only turns those answers into words and groups them.
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from backend.consent.agreed import revisions_at, yeses_of
-from backend.consent.service import open_flags
 from backend.entries import rules
 from backend.entries.diff import Piece, word_diff
 from backend.entries.rules import Standing, YesWord
@@ -159,25 +159,20 @@ def plan_page(
     people = people_of(session, plan.id)
     me = people[viewer_id]
     partner = other_of(people, viewer_id)
-    query = (
-        select(Entry)
-        .where(Entry.plan_id == plan.id, rules.visible_clause(viewer_id))
-        .order_by(col(Entry.created_at), col(Entry.id))
-    )
+    # the links first, so that a card asked for alone is read in one query with
+    # the entries it is linked to
+    links = _links(session, plan.id, only)
+    query = _cards_query(viewer_id).where(Entry.plan_id == plan.id)
     if only is not None:
-        query = query.where(col(Entry.id).in_(only))
-    entries = list(session.exec(query).all())
-    ids = [e.id for e in entries]
-    links = _links(session, plan.id, ids if only is not None else None)
-    by_id = {e.id: e for e in entries}
-    linked = {i for pair in links for i in pair} - by_id.keys()
-    if linked:
-        for e in session.exec(
-            select(Entry).where(
-                col(Entry.id).in_(linked), rules.visible_clause(viewer_id)
-            )
-        ).all():
-            by_id[e.id] = e
+        wanted_ids = set(only) | {i for pair in links for i in pair}
+        query = query.where(col(Entry.id).in_(wanted_ids))
+    rows = session.exec(query).all()
+    asked = set(only) if only is not None else None
+    entries = [e for e, _, _ in rows if asked is None or e.id in asked]
+    flags = {e.id: flag for e, flag, _ in rows if flag is not None}
+    talks = {e.id: talk for e, _, talk in rows if talk is not None}
+    # linked entries the viewer may not see (a partner's draft) are left out
+    by_id = {e.id: e for e, _, _ in rows}
     # the linked entries' standing too: a pair says which responses are in force
     every = list(by_id.values())
     partners = list(people)
@@ -188,8 +183,6 @@ def plan_page(
         s = found[e.id]
         wanted[e.id] = {v for v in (s.agreed, s.pending, e.version) if v is not None}
     revisions = revisions_at(session, wanted)
-    flags = open_flags(session, ids)
-    talks = _talks_before(session, ids)
     views = {e.id: _view(e, found[e.id], revisions, people, me, partner) for e in every}
     cards: dict[uuid.UUID, EntryView] = {}
     removed: list[EntryView] = []
@@ -387,16 +380,23 @@ def _links(
     return [(r, t) for r, t in session.exec(query).all()]
 
 
-def _talks_before(
-    session: Session, entry_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, Debrief]:
-    """Per entry: the talk its newest wording written beside a talk came after."""
-    if not entry_ids:
-        return {}
-    rows = session.exec(
-        select(Revision.entry_id, Debrief)
-        .join(Debrief, col(Debrief.id) == Revision.debrief_id)
-        .where(col(Revision.entry_id).in_(entry_ids))
-        .order_by(col(Revision.version))
-    ).all()
-    return dict(rows)
+def _cards_query(viewer_id: uuid.UUID) -> Any:
+    """The entries this viewer may see, oldest first, each with its open flag and
+    the talk its newest wording written beside a talk came after (or None)."""
+    talk_id = (
+        select(Revision.debrief_id)
+        .where(Revision.entry_id == Entry.id, col(Revision.debrief_id).is_not(None))
+        .order_by(col(Revision.version).desc())
+        .limit(1)
+        .correlate(Entry)
+        .scalar_subquery()
+    )
+    return (
+        select(Entry, Flag, Debrief)
+        .outerjoin(
+            Flag, (col(Flag.entry_id) == Entry.id) & col(Flag.cleared_at).is_(None)
+        )
+        .outerjoin(Debrief, col(Debrief.id) == talk_id)
+        .where(rules.visible_clause(viewer_id))
+        .order_by(col(Entry.created_at), col(Entry.id))
+    )
