@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, case
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from backend.db import utc_now, write_session
@@ -25,7 +26,6 @@ from backend.errors import NotFound
 from backend.members import people_of
 from backend.models import (
     REMOVAL,
-    WORDING,
     Consent,
     Debrief,
     DebriefAnswer,
@@ -179,16 +179,16 @@ def facts(
     Every rule of what counts as new is here, in column queries; the count on
     the plan and home pages and the list of the "since" page both come from it.
     """
-    me = membership(session, plan.id, viewer_id)
+    # both memberships in one query: mine, and my partner's if there is one
+    members = session.exec(
+        select(Membership).where(Membership.plan_id == plan.id)
+    ).all()
+    me = next((m for m in members if m.account_id == viewer_id), None)
     if me is None:
         raise NotFound
     start = baseline(me)
     found = Facts(since=start, first_look=start == me.joined_at)
-    partner = session.exec(
-        select(Membership.account_id).where(
-            Membership.plan_id == plan.id, Membership.account_id != viewer_id
-        )
-    ).first()
+    partner = next((m.account_id for m in members if m.account_id != viewer_id), None)
     if partner is None:
         return found
     since = found.since
@@ -316,17 +316,38 @@ def _consents(
     "agreed", "read" (a partner's own words), "removal" (a yes to taking the
     entry out), "taken-back", or "withdrew" (their own proposed change taken back
     before it was agreed: not a yes taken back)."""
-    # six columns: more than sqlmodel's typed select takes, so SQLAlchemy's own
+    # one query: each yes with the wording it was given to (its author and kind)
+    # and, for one taken back, whether the same partner's yes to an earlier
+    # wording was kept (withdrawn at another moment, or not at all)
+    earlier = aliased(Consent)
+    kept = (
+        sa_select(col(earlier.id))
+        .where(
+            col(earlier.entry_id) == Consent.entry_id,
+            col(earlier.account_id) == partner,
+            col(earlier.version) < Consent.version,
+            col(earlier.withdrawn_at).is_(None)
+            | (col(earlier.withdrawn_at) != Consent.withdrawn_at),
+        )
+        .correlate(Consent)
+        .exists()
+    )
     rows = session.execute(
         sa_select(
             col(Consent.id),
-            col(Consent.entry_id),
-            col(Consent.version),
             col(Consent.given_at),
             col(Consent.withdrawn_at),
             col(Entry.owner_id),
+            col(Revision.author_id),
+            col(Revision.kind),
+            case((col(Consent.withdrawn_at).is_not(None), kept), else_=False),
         )
         .join(Entry, col(Entry.id) == Consent.entry_id)
+        .outerjoin(
+            Revision,
+            (col(Revision.entry_id) == Consent.entry_id)
+            & (col(Revision.version) == Consent.version),
+        )
         .where(
             col(Entry.plan_id) == plan.id,
             col(Entry.is_draft).is_(False),
@@ -334,34 +355,15 @@ def _consents(
             (col(Consent.given_at) > since) | (col(Consent.withdrawn_at) > since),
         )
     ).all()
-    if not rows:
-        return []
-    ids = list({row[1] for row in rows})
-    kinds = {
-        (entry_id, version): (author, kind)
-        for entry_id, version, author, kind in session.exec(
-            select(
-                Revision.entry_id, Revision.version, Revision.author_id, Revision.kind
-            ).where(col(Revision.entry_id).in_(ids))
-        ).all()
-    }
-    theirs = session.exec(
-        select(Consent.entry_id, Consent.version, Consent.withdrawn_at).where(
-            col(Consent.entry_id).in_(ids), Consent.account_id == partner
-        )
-    ).all()
 
     def what(
-        entry_id: uuid.UUID,
-        version: int,
         withdrawn: datetime | None,
         owner: uuid.UUID | None,
+        author: uuid.UUID | None,
+        kind: str | None,
+        kept: bool,
     ) -> str | None:
-        author, kind = kinds.get((entry_id, version), (None, WORDING))
         if withdrawn is not None:
-            kept = any(
-                e == entry_id and v < version and w != withdrawn for e, v, w in theirs
-            )
             return "withdrew" if author == partner and kept else "taken-back"
         if author == partner:
             return None  # writing a wording is its writer's yes: not news
@@ -371,8 +373,8 @@ def _consents(
 
     return [
         ("consent", ident, withdrawn or given, kind)
-        for ident, entry_id, version, given, withdrawn, owner in rows
-        if (kind := what(entry_id, version, withdrawn, owner)) is not None
+        for ident, given, withdrawn, owner, author, wording, kept in rows
+        if (kind := what(withdrawn, owner, author, wording, bool(kept))) is not None
     ]
 
 
