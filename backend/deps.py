@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 from starlette.requests import Request
 
@@ -70,6 +71,17 @@ async def require_account(visitor: VisitorDep) -> Account:
 CurrentAccount = Annotated[Account, Depends(require_account)]
 
 
+# Built once: a statement built per call costs more CPU than running it does.
+_MEMBER_PLAN = (
+    select(Plan)
+    .join(Membership, col(Membership.plan_id) == Plan.id)
+    .where(
+        Plan.id == bindparam("plan_id"),
+        Membership.account_id == bindparam("account_id"),
+    )
+)
+
+
 def get_plan_for_member(
     plan_id: str, account: CurrentAccount, session: SessionDep
 ) -> Plan:
@@ -82,9 +94,7 @@ def get_plan_for_member(
     except ValueError:
         raise NotFound from None
     plan = session.exec(
-        select(Plan)
-        .join(Membership, col(Membership.plan_id) == Plan.id)
-        .where(Plan.id == key, Membership.account_id == account.id)
+        _MEMBER_PLAN, params={"plan_id": key, "account_id": account.id}
     ).first()
     if plan is None:
         raise NotFound
