@@ -78,14 +78,19 @@ def standings(
     return {e.id: standing(e.version, yeses[e.id], partners) for e in entries}
 
 
-def standing_of(session: Session, entry: Entry) -> Standing:
-    partners = list(people_of(session, entry.plan_id))
+def standing_of(
+    session: Session, entry: Entry, people: dict[uuid.UUID, Person] | None = None
+) -> Standing:
+    """Where the entry stands now (`people`: the plan's partners, if already read)."""
+    partners = list(people if people is not None else people_of(session, entry.plan_id))
     return standing(entry.version, yeses_of(session, [entry.id])[entry.id], partners)
 
 
-def agreed_text(session: Session, entry: Entry) -> str | None:
+def agreed_text(
+    session: Session, entry: Entry, people: dict[uuid.UUID, Person] | None = None
+) -> str | None:
     """The entry's agreed wording, if it has one."""
-    agreed = standing_of(session, entry).agreed
+    agreed = standing_of(session, entry, people).agreed
     if agreed is None:
         return None
     return session.exec(
@@ -153,15 +158,30 @@ class EntryPlace:
         return _agreed_items(session, self.people, [self.entry], found)
 
 
-def entry_place(session: Session, plan: Plan, entry_id: uuid.UUID) -> EntryPlace:
-    """Where one entry stands in the agreed plan now (nowhere if not in the plan)."""
-    people = people_of(session, plan.id)
+def entry_place(
+    session: Session,
+    plan: Plan,
+    entry_id: uuid.UUID,
+    people: dict[uuid.UUID, Person] | None = None,
+) -> EntryPlace:
+    """Where one entry stands in the agreed plan now (nowhere if not in the plan).
+    `people`: the plan's partners, if the caller has read them already."""
+    if people is None:
+        people = people_of(session, plan.id)
     entry = session.get(Entry, entry_id)
     if entry is None or entry.plan_id != plan.id or not in_plan(entry):
         return EntryPlace(people, None, None)
-    return EntryPlace(
-        people, entry, standings(session, [entry], list(people))[entry.id]
-    )
+    return place_of(people, entry, standing_of(session, entry, people))
+
+
+def place_of(
+    people: dict[uuid.UUID, Person], entry: Entry, found: Standing
+) -> EntryPlace:
+    """Where `entry` stands in the agreed plan, its standing `found` just now by
+    the caller (nowhere if it is not in the plan)."""
+    if not in_plan(entry):
+        return EntryPlace(people, None, None)
+    return EntryPlace(people, entry, found)
 
 
 def patched_snapshot(
