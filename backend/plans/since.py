@@ -176,24 +176,27 @@ _NOTES = select(Note.id, Note.sent_at).where(
     Note.plan_id == _PLAN, Note.author_id == _PARTNER, col(Note.sent_at) > _SINCE
 )
 _WORDINGS = (
-    select(Revision.id, Revision.entry_id, Revision.version, Revision.created_at)
+    sa_select(
+        col(Revision.id),
+        col(Revision.entry_id),
+        col(Revision.version),
+        col(Revision.created_at),
+        col(Entry.updated_at),
+    )
     .join(Entry, col(Entry.id) == Revision.entry_id)
     .where(
-        Entry.plan_id == _PLAN,
+        col(Entry.plan_id) == _PLAN,
         col(Entry.is_draft).is_(False),
-        Revision.author_id == _PARTNER,
+        col(Revision.author_id) == _PARTNER,
         col(Revision.created_at) > _SINCE,
     )
 )
 # drafts shared with me since, whose words were written before
-_SHARED_DRAFTS = select(Entry.id).where(
+_SHARED_DRAFTS = select(Entry.id, Entry.updated_at).where(
     Entry.plan_id == _PLAN,
     Entry.owner_id == _PARTNER,
     col(Entry.is_draft).is_(False),
     col(Entry.updated_at) > _SINCE,
-)
-_UPDATED = select(Entry.id, Entry.updated_at).where(
-    col(Entry.id).in_(bindparam("ids", expanding=True))
 )
 # each yes with the wording it was given to (its author and kind) and, for one
 # taken back, whether the same partner's yes to an earlier wording was kept
@@ -343,28 +346,21 @@ def _by_id(session: Session, model: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID
 def _entries_and_wordings(session: Session, asked: dict[str, Any]) -> list[Fact]:
     """Entries new to me (written, or a draft shared, since), and new wordings of
     the others."""
-    rows = session.exec(_WORDINGS, params=asked).all()
-    touched = {entry_id for _, entry_id, _, _ in rows}
-    added = {entry_id for _, entry_id, version, _ in rows if version == 1}
+    rows = session.execute(_WORDINGS, asked).all()
+    # an entry counts when it was last changed, as the list shows it
+    updated = {entry_id: changed for _, entry_id, _, _, changed in rows}
+    added = {entry_id for _, entry_id, version, _, _ in rows if version == 1}
     # drafts shared with me since, whose words were written before
-    shared = {
-        entry_id
-        for entry_id in session.exec(_SHARED_DRAFTS, params=asked).all()
-        if entry_id not in touched
-    }
-    added |= shared
-    found: list[Fact] = []
-    if added:
-        # an entry counts when it was last changed, as the list shows it
-        found += [
-            ("entry", entry_id, updated, "")
-            for entry_id, updated in session.exec(
-                _UPDATED, params={"ids": list(added)}
-            ).all()
-        ]
+    for entry_id, changed in session.exec(_SHARED_DRAFTS, params=asked).all():
+        if entry_id not in updated:
+            updated[entry_id] = changed
+            added.add(entry_id)
+    found: list[Fact] = [
+        ("entry", entry_id, updated[entry_id], "") for entry_id in added
+    ]
     found += [
         ("wording", ident, created, "")
-        for ident, entry_id, version, created in rows
+        for ident, entry_id, version, created, _ in rows
         if entry_id not in added and version > 1
     ]
     return found
