@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -31,6 +32,32 @@ from backend.models import REMOVAL, Consent, Entry, EntryLink, Plan, Revision
 SNAPSHOT_FORMAT = 2
 
 
+# Built once: a statement built per call costs more CPU than running it does.
+# (six columns: more than sqlmodel's typed select takes, so SQLAlchemy's own)
+_YESES = (
+    sa_select(
+        col(Consent.entry_id),
+        col(Consent.account_id),
+        col(Consent.version),
+        col(Consent.given_at),
+        col(Consent.withdrawn_at),
+        col(Consent.withdraw_note),
+    )
+    .where(col(Consent.entry_id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(Consent.given_at))
+)
+_ONE_WORDING = (
+    col(Revision.entry_id) == bindparam("entry_id"),
+    col(Revision.version) == bindparam("version"),
+)
+_WORDING_TEXT = select(Revision.text).where(*_ONE_WORDING)
+_WORDING_KIND = select(Revision.kind).where(*_ONE_WORDING)
+_REVISIONS = select(Revision).where(
+    col(Revision.entry_id).in_(bindparam("ids", expanding=True)),
+    col(Revision.version).in_(bindparam("versions", expanding=True)),
+)
+
+
 def yeses_of(
     session: Session, entry_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[Yes]]:
@@ -38,19 +65,7 @@ def yeses_of(
     found: dict[uuid.UUID, list[Yes]] = defaultdict(list)
     if not entry_ids:
         return found
-    # six columns: more than sqlmodel's typed select takes, so SQLAlchemy's own
-    rows = session.execute(
-        sa_select(
-            col(Consent.entry_id),
-            col(Consent.account_id),
-            col(Consent.version),
-            col(Consent.given_at),
-            col(Consent.withdrawn_at),
-            col(Consent.withdraw_note),
-        )
-        .where(col(Consent.entry_id).in_(entry_ids))
-        .order_by(col(Consent.given_at))
-    ).all()
+    rows = session.execute(_YESES, {"ids": entry_ids}).all()
     for entry_id, account_id, version, given, withdrawn, note in rows:
         found[entry_id].append(Yes(account_id, version, given, withdrawn, note))
     return found
@@ -63,29 +78,30 @@ def standings(
     return {e.id: standing(e.version, yeses[e.id], partners) for e in entries}
 
 
-def standing_of(session: Session, entry: Entry) -> Standing:
-    partners = list(people_of(session, entry.plan_id))
+def standing_of(
+    session: Session, entry: Entry, people: dict[uuid.UUID, Person] | None = None
+) -> Standing:
+    """Where the entry stands now (`people`: the plan's partners, if already read)."""
+    partners = list(people if people is not None else people_of(session, entry.plan_id))
     return standing(entry.version, yeses_of(session, [entry.id])[entry.id], partners)
 
 
-def agreed_text(session: Session, entry: Entry) -> str | None:
+def agreed_text(
+    session: Session, entry: Entry, people: dict[uuid.UUID, Person] | None = None
+) -> str | None:
     """The entry's agreed wording, if it has one."""
-    agreed = standing_of(session, entry).agreed
+    agreed = standing_of(session, entry, people).agreed
     if agreed is None:
         return None
     return session.exec(
-        select(Revision.text).where(
-            Revision.entry_id == entry.id, Revision.version == agreed
-        )
+        _WORDING_TEXT, params={"entry_id": entry.id, "version": agreed}
     ).first()
 
 
 def newest_is_removal(session: Session, entry: Entry) -> bool:
     """Whether the entry's newest version asks to take it out of the plan."""
     kind = session.exec(
-        select(Revision.kind).where(
-            Revision.entry_id == entry.id, Revision.version == entry.version
-        )
+        _WORDING_KIND, params={"entry_id": entry.id, "version": entry.version}
     ).first()
     return kind == REMOVAL
 
@@ -98,10 +114,7 @@ def revisions_at(
         return {}
     versions = {v for asked in wanted.values() for v in asked}
     rows = session.exec(
-        select(Revision).where(
-            col(Revision.entry_id).in_(list(wanted)),
-            col(Revision.version).in_(versions),
-        )
+        _REVISIONS, params={"ids": list(wanted), "versions": list(versions)}
     ).all()
     return {(r.entry_id, r.version): r for r in rows if r.version in wanted[r.entry_id]}
 
@@ -145,15 +158,30 @@ class EntryPlace:
         return _agreed_items(session, self.people, [self.entry], found)
 
 
-def entry_place(session: Session, plan: Plan, entry_id: uuid.UUID) -> EntryPlace:
-    """Where one entry stands in the agreed plan now (nowhere if not in the plan)."""
-    people = people_of(session, plan.id)
+def entry_place(
+    session: Session,
+    plan: Plan,
+    entry_id: uuid.UUID,
+    people: dict[uuid.UUID, Person] | None = None,
+) -> EntryPlace:
+    """Where one entry stands in the agreed plan now (nowhere if not in the plan).
+    `people`: the plan's partners, if the caller has read them already."""
+    if people is None:
+        people = people_of(session, plan.id)
     entry = session.get(Entry, entry_id)
     if entry is None or entry.plan_id != plan.id or not in_plan(entry):
         return EntryPlace(people, None, None)
-    return EntryPlace(
-        people, entry, standings(session, [entry], list(people))[entry.id]
-    )
+    return place_of(people, entry, standing_of(session, entry, people))
+
+
+def place_of(
+    people: dict[uuid.UUID, Person], entry: Entry, found: Standing
+) -> EntryPlace:
+    """Where `entry` stands in the agreed plan, its standing `found` just now by
+    the caller (nowhere if it is not in the plan)."""
+    if not in_plan(entry):
+        return EntryPlace(people, None, None)
+    return EntryPlace(people, entry, found)
 
 
 def patched_snapshot(

@@ -7,14 +7,20 @@ numbered versions of the agreed plan never miss one.
 
 import uuid
 
-from sqlalchemy import and_, func, update
+from sqlalchemy import and_, bindparam, func, update
 from sqlmodel import Session, col, select
 
-from backend.consent.agreed import agreed_text, newest_is_removal, standing_of
+from backend.consent.agreed import (
+    agreed_text,
+    newest_is_removal,
+    place_of,
+    standing_of,
+)
 from backend.consent.versions import refresh_plan_version
 from backend.db import record_signal, utc_now
 from backend.entries.rules import in_plan, yes_word
 from backend.errors import Conflict, FormError, NotFound
+from backend.members import people_of
 from backend.models import Consent, Entry, Flag, Membership, Plan
 from backend.text import clean_text
 
@@ -32,19 +38,38 @@ class StaleConsent(Conflict):
         self.entry = entry
 
 
-def record_consent(session: Session, entry: Entry, account_id: uuid.UUID) -> None:
-    """A standing yes from `account_id` to the entry's newest version."""
+# Built once: a statement built per call costs more CPU than running it does.
+_STANDING_YES = select(Consent.id).where(
+    Consent.entry_id == bindparam("entry_id"),
+    Consent.account_id == bindparam("account_id"),
+    Consent.version == bindparam("version"),
+    col(Consent.withdrawn_at).is_(None),
+)
+
+
+def record_consent(
+    session: Session, entry: Entry, account_id: uuid.UUID, *, new_wording: bool = False
+) -> None:
+    """A standing yes from `account_id` to the entry's newest version.
+
+    `new_wording`: the version was written just now, so no yes to it can exist
+    yet (a yes points at its wording) and none is looked for.
+    """
     # a yes points at its revision (a foreign key), so a wording just added is
     # written first: without relationships, a flush would not order the two
     session.flush()
-    standing = session.exec(
-        select(Consent.id).where(
-            Consent.entry_id == entry.id,
-            Consent.account_id == account_id,
-            Consent.version == entry.version,
-            col(Consent.withdrawn_at).is_(None),
-        )
-    ).first()
+    standing = (
+        None
+        if new_wording
+        else session.exec(
+            _STANDING_YES,
+            params={
+                "entry_id": entry.id,
+                "account_id": account_id,
+                "version": entry.version,
+            },
+        ).first()
+    )
     if standing is None:
         session.add(
             Consent(entry_id=entry.id, account_id=account_id, version=entry.version)
@@ -67,13 +92,17 @@ def agree(
     if yes_word(entry, account_id) is None:
         raise FormError({"form": "These are your own words: they need no yes."})
     record_consent(session, entry, account_id)
-    standing = standing_of(session, entry)
+    people = people_of(session, plan.id)
+    standing = standing_of(session, entry, people)
     if standing.agreed == entry.version and newest_is_removal(session, entry):
         entry.deleted_at = utc_now()
         entry.deleted_by = account_id
         session.add(entry)
     record_signal(session, plan.id, "entry", entry.id)
-    refresh_plan_version(session, plan, entry_id=entry.id)
+    # the standing just worked out is the one the version records: nothing
+    # changed the entry's yeses since
+    place = place_of(people, entry, standing)
+    refresh_plan_version(session, plan, entry_id=entry.id, place=place)
     session.commit()
     return entry
 

@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -27,10 +27,27 @@ from backend.consent.agreed import (
 from backend.db import utc_now
 from backend.entries.diff import word_diff
 from backend.errors import NotFound
+from backend.members import Person
 from backend.models import Plan, PlanVersion
 
 QUIET = timedelta(minutes=30)
 NO_VERSION = 2**31 - 1  # a version number no plan reaches; larger ones are not asked
+
+
+# Built once: a statement built per call costs more CPU than running it does.
+_NEWEST = (
+    select(PlanVersion)
+    .where(PlanVersion.plan_id == bindparam("plan_id"))
+    .order_by(col(PlanVersion.number).desc())
+)
+_LATEST = _NEWEST.limit(1)  # without it the ORM fetches (and parses) every snapshot
+_LATEST_BARE = _LATEST.options(defer(PlanVersion.snapshot))  # type: ignore[arg-type]
+_LOCK_PLAN = (
+    select(Plan.id)
+    .where(Plan.id == bindparam("plan_id"))
+    .with_for_update(key_share=True)
+)
+_NEWEST_TWO = _LATEST_BARE.limit(2)
 
 
 def is_sealed(version: PlanVersion, *, now: datetime | None = None) -> bool:
@@ -44,15 +61,8 @@ def latest_version(
 ) -> PlanVersion | None:
     """The newest version; `snapshot=False` leaves its snapshot unread until it
     is asked for."""
-    query = (
-        select(PlanVersion)
-        .where(PlanVersion.plan_id == plan_id)
-        .order_by(col(PlanVersion.number).desc())
-        .limit(1)  # without it the ORM fetches (and parses) every snapshot
-    )
-    if not snapshot:
-        query = query.options(defer(PlanVersion.snapshot))  # type: ignore[arg-type]
-    return session.exec(query).first()
+    query = _LATEST if snapshot else _LATEST_BARE
+    return session.exec(query, params={"plan_id": plan_id}).first()
 
 
 def _unchanged_for(latest: PlanVersion, entry_id: uuid.UUID, place: EntryPlace) -> bool:
@@ -71,11 +81,17 @@ def refresh_plan_version(
     *,
     entry_id: uuid.UUID | None = None,
     now: datetime | None = None,
+    people: dict[uuid.UUID, Person] | None = None,
+    place: EntryPlace | None = None,
 ) -> PlanVersion | None:
     """Record a change to what is agreed: in this sitting's version, or a new one.
 
     `entry_id` names the one entry the change touched; without it (partners
     came or went, an account was erased) the agreed plan is worked out whole.
+    A caller that has read them already passes the plan's partners (`people`)
+    or the entry's place after the change (`place`), so they are not read again.
+    Only on SQLite are they used: its write transaction holds the database's one
+    write lock from its first statement, so nothing read in it can have changed.
     """
     session.flush()
     # Writers of one plan take turns from here to commit, so two cannot both
@@ -83,16 +99,16 @@ def refresh_plan_version(
     # UPDATE: inserts that reference the plan row need not wait for it.
     # (SQLite has no row locks: its one writer at a time is this already.)
     if session.get_bind().dialect.name != "sqlite":
-        session.exec(
-            select(Plan.id).where(Plan.id == plan.id).with_for_update(key_share=True)
-        )
+        session.exec(_LOCK_PLAN, params={"plan_id": plan.id})
+        # what the caller read before the lock may have changed since: read again
+        people = place = None
     moment = now or utc_now()
     # without its snapshot: most writes change nothing agreed, and the signatures
     # say so without opening (decrypting, parsing) the whole agreed plan
     latest, before = _newest_two(session, plan.id)
     snapshot = None
     if latest is not None and entry_id is not None:
-        place = entry_place(session, plan, entry_id)
+        place = place or entry_place(session, plan, entry_id, people)
         if latest.signature is not None and _unchanged_for(latest, entry_id, place):
             return None
         snapshot = patched_snapshot(session, plan, latest.snapshot, entry_id, place)
@@ -161,13 +177,7 @@ def _newest_two(
     """The newest version and the one numbered just before it, in one query and
     without their snapshots (read only if asked for): signatures are enough,
     unless a version predates keeping one."""
-    found = session.exec(
-        select(PlanVersion)
-        .where(PlanVersion.plan_id == plan_id)
-        .order_by(col(PlanVersion.number).desc())
-        .limit(2)
-        .options(defer(PlanVersion.snapshot))  # type: ignore[arg-type]
-    ).all()
+    found = session.exec(_NEWEST_TWO, params={"plan_id": plan_id}).all()
     latest = found[0] if found else None
     before = found[1] if len(found) > 1 else None
     if latest is None or before is None or before.number != latest.number - 1:

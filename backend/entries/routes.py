@@ -12,7 +12,14 @@ from backend.entries import rules, service
 from backend.entries.diff import word_diff
 from backend.entries.sections import BY_KEY, RESPONSES
 from backend.errors import FormError, NotFound
-from backend.plans.cards import ENTRY, card, pinned_id, plan_path, refused
+from backend.plans.cards import (
+    ENTRY,
+    card,
+    card_view,
+    pinned_id,
+    plan_path,
+    refused,
+)
 from backend.plans.page import plan_page
 from backend.web import is_fragment, redirect, render
 
@@ -106,9 +113,7 @@ def entry_card(
     entry_id: str,
     debrief: str = "",
 ) -> Response:
-    entry = service.get_entry(session, plan, entry_id, account.id)
-    page = plan_page(session, plan, account.id, only=[entry.id])
-    view = page.cards.get(entry.id) or next(v for v in page.removed if v.id == entry.id)
+    page, view = card_view(session, plan, account.id, entry_id)
     pinned_text = str(pinned_id(session, plan, debrief) or "")
     return render(
         request,

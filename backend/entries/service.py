@@ -9,7 +9,7 @@ author takes back their words (invariant 5).
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlmodel import Session, col, select
 
 from backend.consent.agreed import (
@@ -24,7 +24,7 @@ from backend.db import record_signal, utc_now
 from backend.entries import rules
 from backend.entries.sections import BY_KEY, RESPONSES
 from backend.errors import Conflict, FormError, NotFound
-from backend.members import FORMER_NAME
+from backend.members import FORMER_NAME, Person, people_of
 from backend.models import (
     REMOVAL,
     WORDING,
@@ -71,6 +71,13 @@ def checked_text(raw: str) -> str:
     return text
 
 
+# Built once: a statement built per call costs more CPU than running it does.
+_ENTRY = select(Entry).where(
+    Entry.id == bindparam("entry_id"), Entry.plan_id == bindparam("plan_id")
+)
+_ENTRY_FOR_UPDATE = _ENTRY.with_for_update()
+
+
 def get_entry(
     session: Session,
     plan: Plan,
@@ -84,10 +91,8 @@ def get_entry(
         key = entry_id if isinstance(entry_id, uuid.UUID) else uuid.UUID(entry_id)
     except ValueError:
         raise NotFound from None
-    query = select(Entry).where(Entry.id == key, Entry.plan_id == plan.id)
-    if for_update:
-        query = query.with_for_update()
-    entry = session.exec(query).first()
+    query = _ENTRY_FOR_UPDATE if for_update else _ENTRY
+    entry = session.exec(query, params={"entry_id": key, "plan_id": plan.id}).first()
     if entry is None or not rules.visible_to(entry, viewer_id):
         raise NotFound
     return entry
@@ -219,13 +224,21 @@ def edit_entry(
         raise StaleEdit(entry, clean_text(text))
     if wording == entry.text and not newest_is_removal(session, entry):
         return entry
-    if wording == agreed_text(session, entry):
+    people = people_of(session, plan.id)
+    if wording == agreed_text(session, entry, people):
         # back to what is agreed: that is taking my proposal back, not a new one
         return withdraw_proposal(session, plan, entry, account_id=author_id)
     _new_version(entry, wording, author_id)
     session.add(entry)
     _signal(session, entry)
-    _save_wording(session, plan, entry, author_id=author_id, debrief_id=debrief_id)
+    _save_wording(
+        session,
+        plan,
+        entry,
+        author_id=author_id,
+        debrief_id=debrief_id,
+        people=people,
+    )
     session.commit()
     return entry
 
@@ -246,8 +259,10 @@ def _save_wording(
     debrief_id: uuid.UUID | None,
     kind: str = WORDING,
     note: str | None = None,
+    people: dict[uuid.UUID, Person] | None = None,
 ) -> None:
-    """Append the entry's newest version as a revision; writing it is saying yes."""
+    """Append the entry's newest version as a revision; writing it is saying yes.
+    (`people`: the plan's partners, if the caller has read them already.)"""
     session.add(
         Revision(
             entry_id=entry.id,
@@ -260,8 +275,8 @@ def _save_wording(
         )
     )
     session.flush()
-    record_consent(session, entry, author_id)
-    refresh_plan_version(session, plan, entry_id=entry.id)
+    record_consent(session, entry, author_id, new_wording=True)
+    refresh_plan_version(session, plan, entry_id=entry.id, people=people)
 
 
 def remove_entry(

@@ -8,11 +8,12 @@ heard); this module only turns those answers into words and groups them.
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
+from sqlalchemy import BindParameter, bindparam
 from sqlmodel import Session, col, select
 
 from backend.consent.agreed import revisions_at, yeses_of
-from backend.consent.service import open_flags
 from backend.entries import rules
 from backend.entries.diff import Piece, word_diff
 from backend.entries.rules import Standing, YesWord
@@ -159,25 +160,25 @@ def plan_page(
     people = people_of(session, plan.id)
     me = people[viewer_id]
     partner = other_of(people, viewer_id)
-    query = (
-        select(Entry)
-        .where(Entry.plan_id == plan.id, rules.visible_clause(viewer_id))
-        .order_by(col(Entry.created_at), col(Entry.id))
-    )
-    if only is not None:
-        query = query.where(col(Entry.id).in_(only))
-    entries = list(session.exec(query).all())
-    ids = [e.id for e in entries]
-    links = _links(session, plan.id, ids if only is not None else None)
-    by_id = {e.id: e for e in entries}
-    linked = {i for pair in links for i in pair} - by_id.keys()
-    if linked:
-        for e in session.exec(
-            select(Entry).where(
-                col(Entry.id).in_(linked), rules.visible_clause(viewer_id)
-            )
-        ).all():
-            by_id[e.id] = e
+    # the links first, so that a card asked for alone is read in one query with
+    # the entries it is linked to
+    links = _links(session, plan.id, only)
+    if only is None:
+        rows = session.exec(
+            _CARDS, params={"plan_id": plan.id, "viewer": viewer_id}
+        ).all()
+    else:
+        wanted_ids = set(only) | {i for pair in links for i in pair}
+        rows = session.exec(
+            _CARDS_OF,
+            params={"plan_id": plan.id, "viewer": viewer_id, "ids": list(wanted_ids)},
+        ).all()
+    asked = set(only) if only is not None else None
+    entries = [e for e, _, _ in rows if asked is None or e.id in asked]
+    flags = {e.id: flag for e, flag, _ in rows if flag is not None}
+    talks = {e.id: talk for e, _, talk in rows if talk is not None}
+    # linked entries the viewer may not see (a partner's draft) are left out
+    by_id = {e.id: e for e, _, _ in rows}
     # the linked entries' standing too: a pair says which responses are in force
     every = list(by_id.values())
     partners = list(people)
@@ -188,8 +189,6 @@ def plan_page(
         s = found[e.id]
         wanted[e.id] = {v for v in (s.agreed, s.pending, e.version) if v is not None}
     revisions = revisions_at(session, wanted)
-    flags = open_flags(session, ids)
-    talks = _talks_before(session, ids)
     views = {e.id: _view(e, found[e.id], revisions, people, me, partner) for e in every}
     cards: dict[uuid.UUID, EntryView] = {}
     removed: list[EntryView] = []
@@ -374,29 +373,47 @@ def _state(
     return "open", f"New from {view.owner.name if view.owner else other}"
 
 
+# The page's statements are built once, here: a statement built per call costs
+# more CPU than running it does.
+_LINKS = select(EntryLink.response_id, EntryLink.target_id).where(
+    EntryLink.plan_id == bindparam("plan_id")
+)
+_IDS: BindParameter[uuid.UUID] = bindparam("ids", expanding=True)
+_LINKS_OF = _LINKS.where(
+    col(EntryLink.response_id).in_(_IDS) | col(EntryLink.target_id).in_(_IDS)
+)
+
+
 def _links(
     session: Session, plan_id: uuid.UUID, ids: list[uuid.UUID] | None
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    query = select(EntryLink.response_id, EntryLink.target_id).where(
-        EntryLink.plan_id == plan_id
+    if ids is None:
+        rows = session.exec(_LINKS, params={"plan_id": plan_id}).all()
+    else:
+        rows = session.exec(_LINKS_OF, params={"plan_id": plan_id, "ids": ids}).all()
+    return [(r, t) for r, t in rows]
+
+
+# The entries a viewer may see, oldest first, each with its open flag (one at
+# most: a unique index) and the talk its newest wording written beside a talk
+# came after (or None).
+_TALK_ID = (
+    select(Revision.debrief_id)
+    .where(Revision.entry_id == Entry.id, col(Revision.debrief_id).is_not(None))
+    .order_by(col(Revision.version).desc())
+    .limit(1)
+    .correlate(Entry)
+    .scalar_subquery()
+)
+_CARDS = (
+    select(Entry, Flag, Debrief)
+    .outerjoin(Flag, (col(Flag.entry_id) == Entry.id) & col(Flag.cleared_at).is_(None))
+    .outerjoin(Debrief, col(Debrief.id) == _TALK_ID)
+    .where(
+        Entry.plan_id == bindparam("plan_id"),
+        # the rule itself, with the viewer bound when the statement runs
+        rules.visible_clause(cast(uuid.UUID, bindparam("viewer"))),
     )
-    if ids is not None:
-        query = query.where(
-            col(EntryLink.response_id).in_(ids) | col(EntryLink.target_id).in_(ids)
-        )
-    return [(r, t) for r, t in session.exec(query).all()]
-
-
-def _talks_before(
-    session: Session, entry_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, Debrief]:
-    """Per entry: the talk its newest wording written beside a talk came after."""
-    if not entry_ids:
-        return {}
-    rows = session.exec(
-        select(Revision.entry_id, Debrief)
-        .join(Debrief, col(Debrief.id) == Revision.debrief_id)
-        .where(col(Revision.entry_id).in_(entry_ids))
-        .order_by(col(Revision.version))
-    ).all()
-    return dict(rows)
+    .order_by(col(Entry.created_at), col(Entry.id))
+)
+_CARDS_OF = _CARDS.where(col(Entry.id).in_(bindparam("ids", expanding=True)))

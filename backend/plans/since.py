@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import BindParameter, Engine, bindparam, case
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from backend.db import utc_now, write_session
@@ -25,7 +26,6 @@ from backend.errors import NotFound
 from backend.members import people_of
 from backend.models import (
     REMOVAL,
-    WORDING,
     Consent,
     Debrief,
     DebriefAnswer,
@@ -165,6 +165,95 @@ class News:
         )
 
 
+# The count's statements, built once: a statement built per call costs more CPU
+# than running it does. Bound when they run: plan_id, partner (the other
+# partner's account id) and since (where "new" starts).
+_PLAN: BindParameter[Any] = bindparam("plan_id")
+_PARTNER: BindParameter[Any] = bindparam("partner")
+_SINCE: BindParameter[Any] = bindparam("since")
+_MEMBERS = select(Membership).where(Membership.plan_id == _PLAN)
+_NOTES = select(Note.id, Note.sent_at).where(
+    Note.plan_id == _PLAN, Note.author_id == _PARTNER, col(Note.sent_at) > _SINCE
+)
+_WORDINGS = (
+    sa_select(
+        col(Revision.id),
+        col(Revision.entry_id),
+        col(Revision.version),
+        col(Revision.created_at),
+        col(Entry.updated_at),
+    )
+    .join(Entry, col(Entry.id) == Revision.entry_id)
+    .where(
+        col(Entry.plan_id) == _PLAN,
+        col(Entry.is_draft).is_(False),
+        col(Revision.author_id) == _PARTNER,
+        col(Revision.created_at) > _SINCE,
+    )
+)
+# drafts shared with me since, whose words were written before
+_SHARED_DRAFTS = select(Entry.id, Entry.updated_at).where(
+    Entry.plan_id == _PLAN,
+    Entry.owner_id == _PARTNER,
+    col(Entry.is_draft).is_(False),
+    col(Entry.updated_at) > _SINCE,
+)
+# each yes with the wording it was given to (its author and kind) and, for one
+# taken back, whether the same partner's yes to an earlier wording was kept
+# (withdrawn at another moment, or not at all)
+_EARLIER = aliased(Consent)
+_KEPT = (
+    sa_select(col(_EARLIER.id))
+    .where(
+        col(_EARLIER.entry_id) == Consent.entry_id,
+        col(_EARLIER.account_id) == _PARTNER,
+        col(_EARLIER.version) < Consent.version,
+        col(_EARLIER.withdrawn_at).is_(None)
+        | (col(_EARLIER.withdrawn_at) != Consent.withdrawn_at),
+    )
+    .correlate(Consent)
+    .exists()
+)
+_YESES = (
+    sa_select(
+        col(Consent.id),
+        col(Consent.given_at),
+        col(Consent.withdrawn_at),
+        col(Entry.owner_id),
+        col(Revision.author_id),
+        col(Revision.kind),
+        case((col(Consent.withdrawn_at).is_not(None), _KEPT), else_=False),
+    )
+    .join(Entry, col(Entry.id) == Consent.entry_id)
+    .outerjoin(
+        Revision,
+        (col(Revision.entry_id) == Consent.entry_id)
+        & (col(Revision.version) == Consent.version),
+    )
+    .where(
+        col(Entry.plan_id) == _PLAN,
+        col(Entry.is_draft).is_(False),
+        col(Consent.account_id) == _PARTNER,
+        (col(Consent.given_at) > _SINCE) | (col(Consent.withdrawn_at) > _SINCE),
+    )
+)
+_TALKS = select(Debrief.id, Debrief.created_at).where(
+    Debrief.plan_id == _PLAN,
+    Debrief.started_by == _PARTNER,
+    col(Debrief.created_at) > _SINCE,
+)
+_ANSWERS = (
+    select(Debrief.id, DebriefAnswer.shared_at, DebriefAnswer.updated_at)
+    .join(Debrief, col(Debrief.id) == DebriefAnswer.debrief_id)
+    .where(
+        Debrief.plan_id == _PLAN,
+        DebriefAnswer.account_id == _PARTNER,
+        col(DebriefAnswer.shared_at).is_not(None),
+        col(DebriefAnswer.updated_at) > _SINCE,
+    )
+)
+
+
 def facts(
     session: Session,
     plan: Plan,
@@ -179,34 +268,27 @@ def facts(
     Every rule of what counts as new is here, in column queries; the count on
     the plan and home pages and the list of the "since" page both come from it.
     """
-    me = membership(session, plan.id, viewer_id)
+    # both memberships in one query: mine, and my partner's if there is one
+    members = session.exec(_MEMBERS, params={"plan_id": plan.id}).all()
+    me = next((m for m in members if m.account_id == viewer_id), None)
     if me is None:
         raise NotFound
     start = baseline(me)
     found = Facts(since=start, first_look=start == me.joined_at)
-    partner = session.exec(
-        select(Membership.account_id).where(
-            Membership.plan_id == plan.id, Membership.account_id != viewer_id
-        )
-    ).first()
+    partner = next((m.account_id for m in members if m.account_id != viewer_id), None)
     if partner is None:
         return found
     since = found.since
+    asked = {"plan_id": plan.id, "partner": partner, "since": since}
     found.items = [
-        *_entries_and_wordings(session, plan, partner, since),
-        *_consents(session, plan, partner, since),
+        *_entries_and_wordings(session, asked),
+        *_consents(session, asked),
         *(
             ("note", ident, sent, "")
-            for ident, sent in session.exec(
-                select(Note.id, Note.sent_at).where(
-                    Note.plan_id == plan.id,
-                    Note.author_id == partner,
-                    col(Note.sent_at) > since,
-                )
-            ).all()
+            for ident, sent in session.exec(_NOTES, params=asked).all()
             if sent is not None
         ),
-        *_debriefs(session, plan, partner, since),
+        *_debriefs(session, asked),
     ]
     found.drop_seen(me.seen_from, me.seen_to)
     if opened is not None:
@@ -261,107 +343,45 @@ def _by_id(session: Session, model: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID
     }
 
 
-def _entries_and_wordings(
-    session: Session, plan: Plan, partner: uuid.UUID, since: datetime
-) -> list[Fact]:
+def _entries_and_wordings(session: Session, asked: dict[str, Any]) -> list[Fact]:
     """Entries new to me (written, or a draft shared, since), and new wordings of
     the others."""
-    rows = session.exec(
-        select(Revision.id, Revision.entry_id, Revision.version, Revision.created_at)
-        .join(Entry, col(Entry.id) == Revision.entry_id)
-        .where(
-            Entry.plan_id == plan.id,
-            col(Entry.is_draft).is_(False),
-            Revision.author_id == partner,
-            col(Revision.created_at) > since,
-        )
-    ).all()
-    touched = {entry_id for _, entry_id, _, _ in rows}
-    added = {entry_id for _, entry_id, version, _ in rows if version == 1}
+    rows = session.execute(_WORDINGS, asked).all()
+    # an entry counts when it was last changed, as the list shows it
+    updated = {entry_id: changed for _, entry_id, _, _, changed in rows}
+    added = {entry_id for _, entry_id, version, _, _ in rows if version == 1}
     # drafts shared with me since, whose words were written before
-    shared = {
-        entry_id
-        for entry_id in session.exec(
-            select(Entry.id).where(
-                Entry.plan_id == plan.id,
-                Entry.owner_id == partner,
-                col(Entry.is_draft).is_(False),
-                col(Entry.updated_at) > since,
-            )
-        ).all()
-        if entry_id not in touched
-    }
-    added |= shared
-    found: list[Fact] = []
-    if added:
-        # an entry counts when it was last changed, as the list shows it
-        found += [
-            ("entry", entry_id, updated, "")
-            for entry_id, updated in session.exec(
-                select(Entry.id, Entry.updated_at).where(col(Entry.id).in_(added))
-            ).all()
-        ]
+    for entry_id, changed in session.exec(_SHARED_DRAFTS, params=asked).all():
+        if entry_id not in updated:
+            updated[entry_id] = changed
+            added.add(entry_id)
+    found: list[Fact] = [
+        ("entry", entry_id, updated[entry_id], "") for entry_id in added
+    ]
     found += [
         ("wording", ident, created, "")
-        for ident, entry_id, version, created in rows
+        for ident, entry_id, version, created, _ in rows
         if entry_id not in added and version > 1
     ]
     return found
 
 
-def _consents(
-    session: Session, plan: Plan, partner: uuid.UUID, since: datetime
-) -> list[Fact]:
+def _consents(session: Session, asked: dict[str, Any]) -> list[Fact]:
     """Yeses and take-backs, not the writer's own, with what each was:
     "agreed", "read" (a partner's own words), "removal" (a yes to taking the
     entry out), "taken-back", or "withdrew" (their own proposed change taken back
     before it was agreed: not a yes taken back)."""
-    # six columns: more than sqlmodel's typed select takes, so SQLAlchemy's own
-    rows = session.execute(
-        sa_select(
-            col(Consent.id),
-            col(Consent.entry_id),
-            col(Consent.version),
-            col(Consent.given_at),
-            col(Consent.withdrawn_at),
-            col(Entry.owner_id),
-        )
-        .join(Entry, col(Entry.id) == Consent.entry_id)
-        .where(
-            col(Entry.plan_id) == plan.id,
-            col(Entry.is_draft).is_(False),
-            col(Consent.account_id) == partner,
-            (col(Consent.given_at) > since) | (col(Consent.withdrawn_at) > since),
-        )
-    ).all()
-    if not rows:
-        return []
-    ids = list({row[1] for row in rows})
-    kinds = {
-        (entry_id, version): (author, kind)
-        for entry_id, version, author, kind in session.exec(
-            select(
-                Revision.entry_id, Revision.version, Revision.author_id, Revision.kind
-            ).where(col(Revision.entry_id).in_(ids))
-        ).all()
-    }
-    theirs = session.exec(
-        select(Consent.entry_id, Consent.version, Consent.withdrawn_at).where(
-            col(Consent.entry_id).in_(ids), Consent.account_id == partner
-        )
-    ).all()
+    partner = asked["partner"]
+    rows = session.execute(_YESES, asked).all()
 
     def what(
-        entry_id: uuid.UUID,
-        version: int,
         withdrawn: datetime | None,
         owner: uuid.UUID | None,
+        author: uuid.UUID | None,
+        kind: str | None,
+        kept: bool,
     ) -> str | None:
-        author, kind = kinds.get((entry_id, version), (None, WORDING))
         if withdrawn is not None:
-            kept = any(
-                e == entry_id and v < version and w != withdrawn for e, v, w in theirs
-            )
             return "withdrew" if author == partner and kept else "taken-back"
         if author == partner:
             return None  # writing a wording is its writer's yes: not news
@@ -371,35 +391,19 @@ def _consents(
 
     return [
         ("consent", ident, withdrawn or given, kind)
-        for ident, entry_id, version, given, withdrawn, owner in rows
-        if (kind := what(entry_id, version, withdrawn, owner)) is not None
+        for ident, given, withdrawn, owner, author, wording, kept in rows
+        if (kind := what(withdrawn, owner, author, wording, bool(kept))) is not None
     ]
 
 
-def _debriefs(
-    session: Session, plan: Plan, partner: uuid.UUID, since: datetime
-) -> list[Fact]:
+def _debriefs(session: Session, asked: dict[str, Any]) -> list[Fact]:
     """Talks the partner started, and answers they shared or changed after sharing."""
     found: list[Fact] = [
         ("debrief", ident, created, "started")
-        for ident, created in session.exec(
-            select(Debrief.id, Debrief.created_at).where(
-                Debrief.plan_id == plan.id,
-                Debrief.started_by == partner,
-                col(Debrief.created_at) > since,
-            )
-        ).all()
+        for ident, created in session.exec(_TALKS, params=asked).all()
     ]
-    for ident, shared, updated in session.exec(
-        select(Debrief.id, DebriefAnswer.shared_at, DebriefAnswer.updated_at)
-        .join(Debrief, col(Debrief.id) == DebriefAnswer.debrief_id)
-        .where(
-            Debrief.plan_id == plan.id,
-            DebriefAnswer.account_id == partner,
-            col(DebriefAnswer.shared_at).is_not(None),
-            col(DebriefAnswer.updated_at) > since,
-        )
-    ).all():
+    since = asked["since"]
+    for ident, shared, updated in session.exec(_ANSWERS, params=asked).all():
         if shared is not None and shared > since:
             found.append(("debrief", ident, shared, "shared"))
         else:
