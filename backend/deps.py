@@ -1,12 +1,10 @@
 """Dependencies, as Annotated aliases."""
 
-import uuid
 from typing import Annotated
 
 from fastapi import Depends
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.requests import Request
 
 from backend.auth import csrf
@@ -15,8 +13,8 @@ from backend.auth.sessions import Visitor, identify
 from backend.auth.tokens import mask
 from backend.config import Settings
 from backend.db import get_session
-from backend.errors import NotFound
-from backend.models import Account, Membership, Plan
+from backend.models import Account, Plan
+from backend.plans import service as plans_service
 from backend.web import origin_of
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -71,34 +69,11 @@ async def require_account(visitor: VisitorDep) -> Account:
 CurrentAccount = Annotated[Account, Depends(require_account)]
 
 
-# Built once: a statement built per call costs more CPU than running it does.
-_MEMBER_PLAN = (
-    select(Plan)
-    .join(Membership, col(Membership.plan_id) == Plan.id)
-    .where(
-        Plan.id == bindparam("plan_id"),
-        Membership.account_id == bindparam("account_id"),
-    )
-)
-
-
 def get_plan_for_member(
     plan_id: str, account: CurrentAccount, session: SessionDep
 ) -> Plan:
-    """The plan, if the signed-in person is one of its partners; else 404.
-
-    One query: the plan joined to the person's membership of it.
-    """
-    try:
-        key = uuid.UUID(plan_id)
-    except ValueError:
-        raise NotFound from None
-    plan = session.exec(
-        _MEMBER_PLAN, params={"plan_id": key, "account_id": account.id}
-    ).first()
-    if plan is None:
-        raise NotFound
-    return plan
+    """The plan, if the signed-in person is one of its partners; else 404."""
+    return plans_service.plan_for_member(session, plan_id, account.id)
 
 
 MemberPlan = Annotated[Plan, Depends(get_plan_for_member)]
