@@ -41,6 +41,7 @@ from backend.live import routes as live_routes
 from backend.live.broker import Broker
 from backend.live.budget import RequestBudget
 from backend.live.postgres import PostgresBroker
+from backend.live.stream import LiveStreams
 from backend.notes import routes as note_routes
 from backend.now import routes as now_routes
 from backend.plans import import_routes
@@ -222,6 +223,8 @@ def create_app(
     app.add_middleware(CompressPages)
     # Around everything: the app sees a GET, and HEAD gets its headers, no body.
     app.add_middleware(HeadAsGetMiddleware)
+    # Outside them all: an open live stream, once they have sent its head.
+    app.add_middleware(LiveStreams)
     app.mount("/static", CachedStatic(directory=ROOT / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(auth_routes.router)

@@ -439,7 +439,9 @@ async def stream_memory(bench: Bench) -> dict:
     """RSS with `streams` idle streams open minus RSS with none, per stream."""
     config = bench.config
     people = [(plan, p) for plan in bench.seeded.live for p in plan.partners]
-    warm = await open_streams(bench, people[: min(10, len(people))])
+    # warmed with as many at once as are opened below: the thread pool and the
+    # database connections they grow to are the server's, not the streams'
+    warm = await open_streams(bench, people[:64], at_once=64)
     await close_streams(warm)
     await asyncio.sleep(1.0)
     gc.collect()

@@ -3,6 +3,7 @@
     python -m bench.run                      # the whole benchmark (a few minutes)
     python -m bench.run --db sqlite --no-browser
     python -m bench.run --smoke --out /tmp/smoke.json   # what the test suite runs
+    python -m bench.run --only memory --db sqlite     # one case alone: (g)
 
 Each database gets a fresh seeded copy and its own server. After a warm-up, the
 read and write cases run in interleaved rounds; figures are medians over rounds,
@@ -143,7 +144,14 @@ async def measure(bench: Bench, snapshot: dict, *, browser: bool) -> dict:
     return figures
 
 
-def run_database(kind: str, scale: Scale, config: Config, *, browser: bool) -> dict:
+async def measure_memory(bench: Bench, snapshot: dict, *, browser: bool) -> dict:
+    """Case (g) alone, as `measure` runs it."""
+    return {"memory": await cases.stream_memory(bench)}
+
+
+def run_database(
+    kind: str, scale: Scale, config: Config, *, browser: bool, only: str = ""
+) -> dict:
     with database(kind) as url:
         engine = make_engine(url)
         seeded = seed(engine, bench_settings(url), scale)
@@ -156,7 +164,8 @@ def run_database(kind: str, scale: Scale, config: Config, *, browser: bool) -> d
             posting += [plan.partners[0] for plan in seeded.live]
             bench.csrf = {p.id: server.csrf(p.token) for p in posting}
             started = time.perf_counter()
-            figures = asyncio.run(measure(bench, snapshot, browser=browser))
+            run = measure_memory if only == "memory" else measure
+            figures = asyncio.run(run(bench, snapshot, browser=browser))
             figures["seconds"] = time.perf_counter() - started
             figures["seed_seconds"] = seeded.seconds
             return figures
@@ -169,8 +178,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--only",
+        choices=["memory"],
+        help="one case alone; its figures are printed, not put in the report",
+    )
     args = parser.parse_args(argv)
     scale = Scale.smoke() if args.smoke else Scale()
+    if args.only == "memory":
+        # the case opens streams on the live plans alone: the rest is not seeded
+        scale = Scale(entries_per_partner=2, revisions=1, write_plans=0, pdf_entries=2)
     config = Config.smoke() if args.smoke else Config()
     if args.rounds:
         config.rounds = args.rounds
@@ -179,7 +196,12 @@ def main(argv: list[str] | None = None) -> dict:
     kinds = [k.strip() for k in args.db.split(",") if k.strip()]
     for n, kind in enumerate(kinds):
         browser = not (args.smoke or args.no_browser) and n == 0
-        by_db[kind] = run_database(kind, scale, config, browser=browser)
+        by_db[kind] = run_database(
+            kind, scale, config, browser=browser, only=args.only or ""
+        )
+    if args.only:
+        print(json.dumps(by_db, indent=2))
+        return by_db
     results = report.build(by_db, config, smoke=args.smoke)
     results["seconds"] = time.perf_counter() - started
     args.out.parent.mkdir(parents=True, exist_ok=True)

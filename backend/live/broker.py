@@ -11,13 +11,12 @@ the streams in the database.
 """
 
 import asyncio
-import contextlib
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-QUEUE_SIZE = 100
+QUEUE_SIZE = 100  # signals waiting for one stream at most
 
 
 @dataclass(frozen=True)
@@ -26,30 +25,35 @@ class Event:
     id: str = ""  # the entry id, section key, plan id, account id...: never words
 
 
-END = Event("end")  # never sent to a browser: tells a stream to close
+def _nobody() -> None:
+    """Nobody to wake yet: the stream that reads the listener sets its own."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Listener:
+    """One open stream as the broker sees it: whose it is, and the signals that
+    came for it and were not yet sent. Touched only on its own event loop (the
+    broker hands everything over with `call_soon_threadsafe`)."""
+
     account_id: uuid.UUID
     loop: asyncio.AbstractEventLoop
     session_hash: str = ""
     address: str = ""
-    queue: asyncio.Queue[Event] = field(
-        default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE)
-    )
+    events: list[Event] = field(default_factory=list)
     ended: bool = False
+    wake: Callable[[], None] = _nobody
 
     def offer(self, event: Event) -> None:
         # a frozen client loses events; it catches up by re-fetching when it returns
-        with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(event)
+        if len(self.events) < QUEUE_SIZE:
+            self.events.append(event)
+            self.wake()
 
     def end(self) -> None:
-        """Close the stream: its right to listen is gone. A full queue still
-        ends it, because the stream checks `ended` after every event."""
+        """Close the stream: its right to listen is gone (or the server is
+        stopping). What was still waiting is not sent."""
         self.ended = True
-        self.offer(END)
+        self.wake()
 
 
 @dataclass(frozen=True)

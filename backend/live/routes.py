@@ -1,16 +1,14 @@
 """Server-sent events for a plan (signals only, never words), and the small
 fragments a live page re-fetches when signalled, each rendered for its viewer."""
 
-import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from functools import partial
 
 import anyio
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, Engine
-from sse_starlette.sse import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -21,7 +19,8 @@ from backend.entries import service as entries_service
 from backend.entries.sections import BY_KEY
 from backend.error_pages import error_page
 from backend.errors import NotFound
-from backend.live.broker import Broker, Event, StreamBudget, StreamsFull
+from backend.live.broker import Broker, Listener, StreamBudget, StreamsFull
+from backend.live.stream import HandedOver, LiveStream
 from backend.members import people_of
 from backend.models import Plan
 from backend.plans import service as plans_service
@@ -31,7 +30,6 @@ from backend.web import is_fragment, path_for, redirect, render
 
 router = APIRouter()
 log = logging.getLogger("mutual.live")
-PING_SECONDS = 15
 RETRY_STREAM_SECONDS = 30
 STILL_WORKS = "The page still works; reload it to see what changed."
 
@@ -87,25 +85,28 @@ async def _shown_at_close(
     return shown
 
 
-def signals(event: Event) -> list[dict[str, str]]:
-    """Two SSE events per signal: `entry` for whoever follows every entry, and
-    `entry-<id>` for the one card that listens for itself."""
-    data = event.id or "{}"
-    sent = [{"event": event.kind, "data": data}]
-    if event.id:
-        sent.append({"event": f"{event.kind}-{event.id}", "data": data})
-    return sent
+async def _closed(
+    broker: Broker,
+    engine: Engine | Connection,
+    key: uuid.UUID,
+    listener: Listener,
+    account_id: uuid.UUID,
+    announced: bool,
+) -> None:
+    """A stream ended: no longer counted, and its going told if chosen."""
+    await broker.close(key, listener)
+    if await _shown_at_close(engine, key, account_id, at_open=announced):
+        announce_presence(broker, key, account_id)
 
 
 @router.get("/plans/{plan_id}/events", name="live.events")
 async def events(request: Request, plan_id: str, account: CurrentAccount) -> Response:
-    """Authorises once at connect, then holds no database session while it waits."""
-    key, announced = await run_in_threadpool(
-        _check_member, request.app.state.engine, plan_id, account.id
-    )
+    """Authorises once at connect, then holds no database session while it waits;
+    the open stream is served by backend.live.stream."""
+    engine = request.app.state.engine
+    key, announced = await run_in_threadpool(_check_member, engine, plan_id, account.id)
     broker = broker_of(request)
     settings = request.app.state.settings
-    lifetime = settings.sse_max_seconds
     budget = StreamBudget(
         total=settings.streams_total,
         per_account=settings.streams_per_account,
@@ -134,38 +135,9 @@ async def events(request: Request, plan_id: str, account: CurrentAccount) -> Res
         return refused
     if announced:
         announce_presence(broker, key, account.id)
-
-    async def stream() -> AsyncIterator[dict[str, str]]:
-        deadline = asyncio.get_running_loop().time() + lifetime
-        try:
-            yield {"event": "hello", "data": "{}"}
-            while True:
-                remaining = deadline - asyncio.get_running_loop().time()
-                if remaining <= 0:
-                    return  # the browser reconnects and is authorised afresh
-                try:
-                    event = await asyncio.wait_for(
-                        listener.queue.get(), timeout=min(remaining, PING_SECONDS)
-                    )
-                except TimeoutError:
-                    continue
-                if listener.ended:
-                    return  # signed out, or left the plan
-                for signal in signals(event):
-                    yield signal
-        finally:
-            await broker.close(key, listener)
-            if await _shown_at_close(
-                request.app.state.engine, key, account.id, at_open=announced
-            ):
-                announce_presence(broker, key, account.id)
-
-    return EventSourceResponse(
-        stream(),
-        ping=PING_SECONDS,
-        send_timeout=30,
-        headers={"Cache-Control": "no-store"},
-    )
+    on_close = partial(_closed, broker, engine, key, listener, account.id, announced)
+    stream = LiveStream(listener, lifetime=settings.sse_max_seconds, on_close=on_close)
+    return HandedOver(stream)
 
 
 @router.get("/plans/{plan_id}/presence", name="live.presence")

@@ -7,6 +7,11 @@ request line and waits holds its place until the client gives up. The protocol
 below closes any connection whose request head has not arrived within
 `header_seconds` (from connecting, or from the first byte after a keep-alive
 pause); idle keep-alive sockets close after `timeout_keep_alive` as before.
+
+When the server stops (SIGTERM, or `should_exit`), uvicorn asks each connection
+to shut down and waits for its answer to finish. A live stream never finishes by
+itself, so the protocol ends the one it is serving: the server stops at once and
+the browser reconnects (to another process, or when this one is back).
 """
 
 import asyncio
@@ -16,6 +21,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from backend.config import Settings
+from backend.live.stream import STREAM, LiveStream
 
 MAX_HEAD_BYTES = 16 * 1024  # a request line and headers larger than this get 400
 
@@ -39,6 +45,14 @@ class HeadTimeoutProtocol(H11Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            stream = cycle.scope.get("state", {}).get(STREAM)
+            if isinstance(stream, LiveStream):
+                stream.stop()
 
     def _arm(self) -> None:
         self._head_timer = self.loop.call_later(
