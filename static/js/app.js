@@ -7,16 +7,11 @@
     var source = document.getElementById(button.dataset.copy);
     var status = document.querySelector('[data-copy-status="' + button.dataset.copy + '"]');
     if (!source) return;
-    var say = function (ok) {
-      if (status) status.textContent = ok ? "Copied." : "Selected: press Ctrl+C or Cmd+C to copy.";
-    };
+    var say = function (ok) { if (status) status.textContent = ok ? "Copied." : "Selected: press Ctrl+C or Cmd+C to copy."; };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(source.value).then(function () { say(true); },
         function () { source.select(); say(false); });
-    } else {
-      source.select();
-      say(document.execCommand("copy"));
-    }
+    } else { source.select(); say(document.execCommand("copy")); }
   }
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
@@ -52,16 +47,12 @@
     };
   }
 
-  // A disclosure filled on demand (data-load) holds a link to a page of what it
-  // would show: all there is without JavaScript. Opened the first time, it
-  // fetches that in place of the link; what came is then marked as being
-  // worked in, so live updates of the card keep it as it is, words and all.
+  // A disclosure marked data-load holds a link to a page of what it shows (all there is
+  // without JavaScript); opened, it fetches that in the link's place, kept like an editor.
   document.addEventListener("toggle", function (event) {
-    var box = event.target;
-    if (box.tagName !== "DETAILS" || !box.open || !box.hasAttribute("data-load")) return;
-    var slot = box.querySelector(":scope > .more-slot");
-    var link = slot && slot.querySelector(":scope > a[href]");
-    if (!link || editor(slot) || !window.htmx) return;
+    var box = event.target, slot = box.open && box.matches("details[data-load]") && box.querySelector(":scope > .more-slot");
+    var link = slot && !editor(slot) && window.htmx && slot.querySelector(":scope > a[href]");
+    if (!link) return;
     slot.dataset.editing = "true";
     htmx.ajax("GET", link.getAttribute("href"), { source: box, target: slot, swap: "innerHTML" });
   }, true);
@@ -103,29 +94,26 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     var el = event.target, active = document.activeElement;
     if (lost.get(event.detail.xhr) !== el.id || (active && active !== document.body)) return;
-    var next = el.matches("[tabindex]") ? el :
-      el.querySelector("textarea, input:not([type=hidden]), select, button, a[href]");
+    var next = el.matches("[tabindex]") ? el : el.querySelector("textarea, input:not([type=hidden]), select, button, a[href]");
     if (next) next.focus();
   });
-})();
 
-// "Share…" hands the agreed plan's PDF to the device's own share sheet, where
-// the browser can share files; elsewhere the button stays hidden.
-document.addEventListener("DOMContentLoaded", function () {
-  "use strict";
-  var button = document.querySelector("[data-share-pdf]");
-  var probe = window.File && [new File([""], "plan.pdf", { type: "application/pdf" })];
-  if (!button || !navigator.canShare || !probe || !navigator.canShare({ files: probe })) return;
-  button.hidden = false;
-  button.addEventListener("click", function () {
-    fetch(button.dataset.sharePdf, { credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) throw new Error("no pdf");
-        var match = (response.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/);
-        var name = match ? match[1] : "mutual-plan.pdf";
-        return response.blob().then(function (blob) { return new File([blob], name, { type: "application/pdf" }); });
-      })
-      .then(function (file) { return navigator.share({ files: [file], title: button.dataset.shareTitle }); })
-      .catch(function () { /* the person closed the share sheet */ });
-  });
-});
+  // "Share…" hands the agreed plan's PDF to the device's own share sheet where the browser
+  // can share files; elsewhere it stays hidden. (Deferred: the page is all there by now.)
+  (function (button) {
+    var probe = window.File && [new File([""], "plan.pdf", { type: "application/pdf" })];
+    if (!button || !navigator.canShare || !probe || !navigator.canShare({ files: probe })) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      fetch(button.dataset.sharePdf, { credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) throw new Error("no pdf");
+          var match = (response.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/);
+          var name = match ? match[1] : "mutual-plan.pdf";
+          return response.blob().then(function (blob) { return new File([blob], name, { type: "application/pdf" }); });
+        })
+        .then(function (file) { return navigator.share({ files: [file], title: button.dataset.shareTitle }); })
+        .catch(function () { /* the person closed the share sheet */ });
+    });
+  })(document.querySelector("[data-share-pdf]"));
+})();
