@@ -7,11 +7,16 @@
     var source = document.getElementById(button.dataset.copy);
     var status = document.querySelector('[data-copy-status="' + button.dataset.copy + '"]');
     if (!source) return;
-    var say = function (ok) { if (status) status.textContent = ok ? "Copied." : "Selected: press Ctrl+C or Cmd+C to copy."; };
+    var say = function (ok) {
+      if (status) status.textContent = ok ? "Copied." : "Selected: press Ctrl+C or Cmd+C to copy.";
+    };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(source.value).then(function () { say(true); },
         function () { source.select(); say(false); });
-    } else { source.select(); say(document.execCommand("copy")); }
+    } else {
+      source.select();
+      say(document.execCommand("copy"));
+    }
   }
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
@@ -50,12 +55,22 @@
   // A disclosure marked data-load holds a link to a page of what it shows (all there is
   // without JavaScript); opened, it fetches that in the link's place, kept like an editor.
   document.addEventListener("toggle", function (event) {
-    var box = event.target, slot = box.open && box.matches("details[data-load]") && box.querySelector(":scope > .more-slot");
-    var link = slot && !editor(slot) && window.htmx && slot.querySelector(":scope > a[href]");
+    var box = event.target;
+    if (!box.open || !box.matches("details[data-load]") || !window.htmx) return;
+    var slot = box.querySelector(":scope > .more-slot");
+    var link = slot && !editor(slot) && slot.querySelector(":scope > a[href]");
     if (!link) return;
     slot.dataset.editing = "true";
     htmx.ajax("GET", link.getAttribute("href"), { source: box, target: slot, swap: "innerHTML" });
   }, true);
+  // If it could not come (no network, an error), the link shows again: followed, or
+  // the disclosure closed and opened, it tries once more.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var slot = event.detail.target;
+    if (!event.detail.successful && slot && slot.matches(".more-slot") && slot.querySelector(":scope > a[href]")) {
+      delete slot.dataset.editing;
+    }
+  });
 
   // A card or thread sent out of band in a wrapper (no id) goes in as itself, and
   // not at all if a live refresh brought it before this answer to our request.
@@ -94,7 +109,8 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     var el = event.target, active = document.activeElement;
     if (lost.get(event.detail.xhr) !== el.id || (active && active !== document.body)) return;
-    var next = el.matches("[tabindex]") ? el : el.querySelector("textarea, input:not([type=hidden]), select, button, a[href]");
+    var next = el.matches("[tabindex]") ? el :
+      el.querySelector("textarea, input:not([type=hidden]), select, button, a[href]");
     if (next) next.focus();
   });
 

@@ -120,3 +120,18 @@ def test_a_menu_opened_before_a_live_update_still_opens_after_it(new_context) ->
 
     card_menu(card)  # waits for History to show
     expect(card.get_by_role("link", name="Edit")).to_be_visible()
+
+
+def test_a_menu_that_could_not_come_tries_again(new_context) -> None:
+    """A dropped connection as the menu opens leaves its plain link showing; opened
+    again once the line is back, the menu comes."""
+    kai, _ren, _path = together(new_context, "Kai", "Ren", "Patchy line", **PHONE)
+    add_entry(kai.page, HOT, KAIS_HOT)
+    menu = entry_card(kai.page, KAIS_HOT).locator("details.card-more")
+    kai.page.route("**/more", lambda route: route.abort())
+    menu.locator("> summary").click()
+    expect(menu.locator(".more-slot > a")).to_be_visible()
+    kai.page.unroute("**/more")
+    menu.locator("> summary").click()
+    menu.locator("> summary").click()
+    expect(menu.get_by_role("link", name="History")).to_be_visible()
