@@ -160,7 +160,7 @@ def serve(
     command += [str(limit_concurrency), "shared" if shared else "own"]
     process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
     try:
-        starting = 30 * workers  # each worker is an interpreter of its own
+        starting = 60 * workers  # each worker is an interpreter of its own
         deadline = time.monotonic() + starting
         while True:
             if process.poll() is not None:
