@@ -125,10 +125,10 @@ def serve(config: uvicorn.Config) -> None:
 
 def listening_socket(config: uvicorn.Config) -> socket.socket:
     """What uvicorn's supervisor hands to each worker process it starts: on a
-    TCP address where the system has SO_REUSEPORT (Linux, the BSDs), an
-    `EachWorkerListens`; otherwise (a Unix socket, a file descriptor) the one
-    socket they all share."""
-    if config.uds or config.fd is not None or not hasattr(socket, "SO_REUSEPORT"):
+    TCP address on Linux, an `EachWorkerListens`; otherwise (a Unix socket, a
+    file descriptor, a system whose SO_REUSEPORT does not spread connections
+    over the sockets sharing an address) the one socket they all share."""
+    if config.uds or config.fd is not None or not sys.platform.startswith("linux"):
         return config.bind_socket()
     return EachWorkerListens.holding(config.host, config.port)
 
