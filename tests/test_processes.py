@@ -496,7 +496,7 @@ def test_replicas_starting_together_migrate_one_after_another(db_url):
         admin.dispose()
 
 
-def test_the_workersbench_runs_and_reports(db_url, tmp_path, monkeypatch):
+def test_the_processes_bench_runs_and_reports(db_url, tmp_path, monkeypatch):
     """`python -m bench.processes`, tiny: every figure is there; no target asserted."""
     from bench import processes
     from bench import server as bench_server

@@ -12,7 +12,7 @@ pause); idle keep-alive sockets close after `timeout_keep_alive` as before.
 With several processes (`serve` below), each worker listens on a socket of its
 own bound with SO_REUSEPORT, so the kernel spreads new connections over them.
 On one shared socket, whichever worker woke first accepted a whole burst of
-connections (uvicorn accepts up to `backlog` at once), and kept-alive
+connections (asyncio accepts up to `backlog` at once), and kept-alive
 connections stayed where they landed: one process could serve them all while
 the other idled.
 """
