@@ -13,9 +13,7 @@ from backend.config import Settings
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from backend.live.serving import server_config
+    from backend.live.serving import serve, server_config
     from backend.logs import install_log_filters
 
     if args.workers < 1:
@@ -50,13 +48,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     where = address(args.host, args.port, settings)
     sys.stdout.write(f"Mutual is serving at {where}\n")
     sys.stdout.flush()
-    if args.workers > 1:
-        from uvicorn.supervisors import Multiprocess
-
-        # uvicorn's supervisor: one socket, N processes, a dead one restarted
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
-    else:
-        uvicorn.Server(config).run()
+    serve(config)
     return 0
 
 

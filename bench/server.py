@@ -1,7 +1,9 @@
 """A bench database (SQLite file or a fresh PostgreSQL database) and a real server.
 
-The server is uvicorn in its own process, one worker, no access log, started by
-its PID and stopped by it. Everything listens on 127.0.0.1 only.
+The server is uvicorn in its own process (`python -m bench.server`), no access
+log, started by its PID and stopped by it. Several workers are served as
+`mutual serve --workers N` serves them (backend.live.serving.serve), each
+listening on a socket of its own. Everything listens on 127.0.0.1 only.
 """
 
 import os
@@ -131,10 +133,11 @@ class Server:
 
 @contextmanager
 def serve(
-    url: str, *, limit_concurrency: int = 4000, workers: int = 1
+    url: str, *, limit_concurrency: int = 4000, workers: int = 1, shared: bool = False
 ) -> Iterator[Server]:
     """The bench app under uvicorn (`workers` processes on one port, PostgreSQL
-    only above 1); stopped by PID on the way out."""
+    only above 1); `shared`: the workers accept from one shared socket, as
+    `mutual serve` did before each had its own. Stopped by PID on the way out."""
     _more_files()
     port = free_port()
     base = f"http://{HOST}:{port}"
@@ -153,33 +156,11 @@ def serve(
         "MUTUAL_STREAMS_PER_ADDRESS": "5000",
         "MUTUAL_STREAMS_TOTAL": "5000",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "bench.app:create",
-        "--factory",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        "--limit-concurrency",
-        str(limit_concurrency),
-        "--backlog",
-        "4096",
-        "--timeout-keep-alive",
-        "5",
-        "--timeout-graceful-shutdown",
-        "2",
-        "--workers",
-        str(workers),
-    ]
+    command = [sys.executable, "-m", "bench.server", str(port), str(workers)]
+    command += [str(limit_concurrency), "shared" if shared else "own"]
     process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
     try:
-        starting = 30 * workers  # each worker is an interpreter of its own
+        starting = 60 * workers  # each worker is an interpreter of its own
         deadline = time.monotonic() + starting
         while True:
             if process.poll() is not None:
@@ -201,3 +182,35 @@ def serve(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m bench.server PORT WORKERS LIMIT own|shared`: the bench app on
+    127.0.0.1, each worker with a socket of its own or all on a shared one."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from backend.live import serving
+
+    port, workers, limit, sockets = argv or sys.argv[1:]
+    config = uvicorn.Config(
+        "bench.app:create",
+        factory=True,
+        host=HOST,
+        port=int(port),
+        workers=int(workers),
+        access_log=False,
+        log_level="warning",
+        limit_concurrency=int(limit),
+        backlog=4096,
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=2,
+    )
+    if sockets == "shared" and config.workers > 1:
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    else:
+        serving.serve(config)
+
+
+if __name__ == "__main__":
+    main()

@@ -67,8 +67,15 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start(db_url: str, *, workers: int = 1, listen_url: str = "") -> Process:
-    port = _free_port()
+def _start(
+    db_url: str,
+    *,
+    workers: int = 1,
+    listen_url: str = "",
+    port: int = 0,
+    stderr: int | None = None,
+) -> Process:
+    port = port or _free_port()
     env = {
         **os.environ,
         "MUTUAL_DATABASE_URL": db_url,
@@ -86,7 +93,7 @@ def _start(db_url: str, *, workers: int = 1, listen_url: str = "") -> Process:
     }
     command = [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)]
     command += ["--workers", str(workers)]
-    popen = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
+    popen = subprocess.Popen(command, cwd=ROOT, env=env, stderr=stderr)  # noqa: S603
     return Process(f"http://127.0.0.1:{port}", popen)
 
 
@@ -355,6 +362,116 @@ def test_mutual_serve_runs_several_workers_on_postgres(db_url, real_engine):
         served.stop()
 
 
+def _port(process: Process) -> int:
+    return int(process.url.rsplit(":", 1)[1])
+
+
+def _listening(pid: int, port: int) -> bool:
+    """Whether the process holds a socket listening on the port."""
+    from bench.processes import LISTENING, held
+
+    return held([pid], port, LISTENING)[0] > 0
+
+
+def _busy_for_a_moment(process: Process, pids: list[int], count: int) -> list[int]:
+    """While the first worker is busy for half a second (stopped here), `count`
+    keep-alive connections open and each asks for a page; then it carries on.
+    Every connection is answered, and stays open, as a proxy keeps them. How
+    many connections each worker holds."""
+    from bench.processes import held
+
+    opened: list[socket.socket] = []
+    try:
+        os.kill(pids[0], signal.SIGSTOP)
+        try:
+            for _ in range(count):
+                conn = socket.create_connection(("127.0.0.1", _port(process)), 5)
+                opened.append(conn)
+                conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            time.sleep(0.5)
+        finally:
+            os.kill(pids[0], signal.SIGCONT)
+        for conn in opened:
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                chunk = conn.recv(4096)
+                assert chunk, "a connection closed unanswered"
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200")
+        return held(pids, _port(process))
+    finally:
+        for conn in opened:
+            conn.close()
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state == "Z"
+
+
+def _workers(process: Process, db_url: str, other_than: int = 0) -> list[int]:
+    """The two worker processes, once both are listening for signals and on the port."""
+    from bench.processes import worker_pids
+
+    def ready() -> bool:
+        pids = [pid for pid in worker_pids(db_url) if pid != other_than]
+        return len(pids) == 2 and all(_listening(pid, _port(process)) for pid in pids)
+
+    _wait_for(ready, 60, "two workers listening")
+    return [pid for pid in worker_pids(db_url) if pid != other_than]
+
+
+def test_both_workers_serve_connections_opened_while_one_is_busy(db_url):
+    """On one shared socket, the idle worker took every connection opened while
+    the other was busy, and kept them while they stayed open: one process did
+    all the work from then on. Each worker now has a socket of its own, and
+    the kernel spreads new connections over them."""
+    served = _start(db_url, workers=2)
+    try:
+        _ready(served)
+        first = _workers(served, db_url)
+        held = _busy_for_a_moment(served, first, 32)
+        assert sum(held) == 32
+        assert min(held) > 0, f"one process holds every connection: {held}"
+
+        # a worker killed: the other serves every new connection,
+        killed = first[0]
+        os.kill(killed, signal.SIGKILL)
+        _wait_for(lambda: _gone(killed), 10, "the killed worker ending")
+        for _ in range(10):
+            assert httpx.get(f"{served.url}/healthz", timeout=5).status_code == 200
+        # and the supervisor starts another, which takes its share
+        now = _workers(served, db_url, other_than=killed)
+        assert first[1] in now
+        held = _busy_for_a_moment(served, now, 32)
+        assert min(held) > 0, f"one process holds every connection: {held}"
+    finally:
+        served.stop()
+
+
+def test_a_second_server_on_a_port_in_use_does_not_start(db_url):
+    from bench.processes import listeners
+
+    first = _start(db_url, workers=2)
+    try:
+        _ready(first)
+        _wait_for(lambda: listeners(db_url) == 2, 20, "two workers listening")
+        port = int(first.url.rsplit(":", 1)[1])
+        second = _start(db_url, workers=2, port=port, stderr=subprocess.PIPE)
+        try:
+            _, said = second.popen.communicate(timeout=60)
+        finally:
+            second.stop()
+        assert second.popen.returncode != 0
+        assert b"in use" in said
+        assert listeners(db_url) == 2  # the second never served
+    finally:
+        first.stop()
+
+
 def test_replicas_starting_together_migrate_one_after_another(db_url):
     base = make_url(db_url)
     name = f"{base.database}_fresh"
@@ -393,11 +510,16 @@ def test_the_processes_bench_runs_and_reports(db_url, tmp_path, monkeypatch):
             processes.main, ["--smoke", "--out", str(tmp_path / "processes.json")]
         ).result()
     assert json.loads((tmp_path / "processes.json").read_text()) == found
-    for workers in ("one", "two"):
+    for setup, workers in (("one", 1), ("shared", 2), ("two", 2)):
         for case in ("fragment", "save"):
-            assert found[workers][case]["rps"] > 0
-            assert found[workers][case]["errors"] == 0
+            assert found[setup][case]["rps"] > 0
+            assert found[setup][case]["errors"] == 0
+        # every setup's saves wrote new wordings, none a repeat left unwritten
+        assert found[setup]["per_save"]["rows"] >= 1
+        for split in found[setup]["fragment_split"]:
+            assert len(split["cpu_seconds"]) == workers
     assert found["ratio"]["fragment"] > 0
+    assert found["ratio_shared"]["fragment"] > 0
     assert found["cross"]["errors"] == 0
     assert found["cross"]["samples"] >= 1
     assert found["per_save"]["rows"] >= 1  # a save adds a revision at least

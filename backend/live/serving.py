@@ -1,4 +1,5 @@
-"""How uvicorn serves Mutual: no global cap, and no socket left waiting forever.
+"""How uvicorn serves Mutual: no global cap, no socket left waiting forever, and
+several processes sharing new connections.
 
 uvicorn's `limit_concurrency` counts open streams and idle sockets alike, so it is
 left off: backend.live.budget keeps ordinary requests and streams apart instead.
@@ -12,18 +13,31 @@ When the server stops (SIGTERM, or `should_exit`), uvicorn asks each connection
 to shut down and waits for its answer to finish. A live stream never finishes by
 itself, so the protocol ends the one it is serving: the server stops at once and
 the browser reconnects (to another process, or when this one is back).
+
+With several processes (`serve` below), each worker listens on a socket of its
+own bound with SO_REUSEPORT, so the kernel spreads new connections over them.
+On one shared socket, whichever worker woke first accepted a whole burst of
+connections (asyncio accepts up to `backlog` at once), and kept-alive
+connections stayed where they landed: one process could serve them all while
+the other idled.
 """
 
 import asyncio
-from typing import Any
+import logging
+import socket
+import sys
+from typing import Any, TypeVar
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.supervisors import Multiprocess
 
 from backend.config import Settings
 from backend.live.stream import STREAM, LiveStream
 
 MAX_HEAD_BYTES = 16 * 1024  # a request line and headers larger than this get 400
+Sock = TypeVar("Sock", bound=socket.socket)
 
 
 class HeadTimeoutProtocol(H11Protocol):
@@ -111,3 +125,79 @@ def server_config(app: Any, settings: Settings, **options: Any) -> uvicorn.Confi
         app = f"{__name__}:worker_app"
         chosen.update(factory=True, http=f"{__name__}:MutualHttpProtocol")
     return uvicorn.Config(app, **chosen)
+
+
+def serve(config: uvicorn.Config) -> None:
+    """Serve until stopped: in this process, or in `config.workers` processes
+    under uvicorn's supervisor, which restarts a worker that dies and passes
+    signals on (SIGHUP restarts every worker, one after another)."""
+    if config.workers <= 1:
+        uvicorn.Server(config).run()
+        return
+    Multiprocess(config, sockets=[listening_socket(config)]).run()
+
+
+def listening_socket(config: uvicorn.Config) -> socket.socket:
+    """What uvicorn's supervisor hands to each worker process it starts: on a
+    TCP address on Linux, an `EachWorkerListens`; otherwise (a Unix socket, a
+    file descriptor, a system whose SO_REUSEPORT does not spread connections
+    over the sockets sharing an address) the one socket they all share."""
+    if config.uds or config.fd is not None or not sys.platform.startswith("linux"):
+        return config.bind_socket()
+    return EachWorkerListens.holding(config.host, config.port)
+
+
+def _reusable(family: int, kind: type[Sock]) -> Sock:
+    """A TCP socket that may share its address with others like it."""
+    sock = kind(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    return sock
+
+
+class EachWorkerListens(socket.socket):
+    """The serving address, held by the supervisor but never listened on there.
+
+    uvicorn's supervisor sends its sockets to every worker it starts, the first
+    ones and any replacement, by pickling them; this one arrives in the worker
+    as a new socket bound to the same address with SO_REUSEPORT, on which that
+    worker alone listens. A worker that dies takes its socket with it, so new
+    connections go to the workers still alive; connections it had accepted, or
+    that were still waiting in its queue, are lost with it, as they would be
+    with any dead process (Linux moves the waiting ones to another worker if
+    the net.ipv4.tcp_migrate_req sysctl is 1).
+    """
+
+    @classmethod
+    def holding(cls, host: str, port: int) -> "EachWorkerListens":
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        # SO_REUSEPORT would let this join another server already listening on
+        # the port, so a socket without it asks first whether the port is free
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            _bind_or_exit(probe, (host, port))
+            address = probe.getsockname()
+        held = _reusable(family, cls)
+        _bind_or_exit(held, address)  # port 0 chose one: every worker takes it
+        return held
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_worker_socket, (self.family, self.getsockname()))
+
+
+def _worker_socket(family: int, address: Any) -> socket.socket:
+    """In a worker process: its own socket on the supervisor's address."""
+    sock = _reusable(family, socket.socket)
+    _bind_or_exit(sock, address)
+    return sock
+
+
+def _bind_or_exit(sock: socket.socket, address: Any) -> None:
+    """Bind, or end the process as uvicorn does when its address is taken: the
+    supervisor stops rather than restarting a worker that cannot start."""
+    try:
+        sock.bind(address)
+    except OSError as problem:
+        sock.close()
+        logging.getLogger("uvicorn.error").error(problem)
+        sys.exit(STARTUP_FAILURE)
