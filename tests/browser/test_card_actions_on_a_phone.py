@@ -6,7 +6,7 @@ menu. Kai and Ren use each of them on a narrow screen, and the plan page with
 menus open has no serious accessibility problem.
 """
 
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from tests.browser.plan_steps import (
     EDGE,
@@ -132,6 +132,18 @@ def test_a_menu_that_could_not_come_tries_again(new_context) -> None:
     menu.locator("> summary").click()
     expect(menu.locator(".more-slot > a")).to_be_visible()
     kai.page.unroute("**/more")
+    held: list[Route] = []
+    kai.page.route("**/more", lambda route: held.append(route))
     menu.locator("> summary").click()
     menu.locator("> summary").click()
+    for _ in range(100):
+        if held:
+            break
+        kai.page.wait_for_timeout(50)
+    # while it comes, a quiet word rather than an empty panel
+    said = menu.locator(".more-slot").evaluate(
+        "slot => getComputedStyle(slot, '::before').content"
+    )
+    assert "Opening" in said
+    held[0].continue_()
     expect(menu.get_by_role("link", name="History")).to_be_visible()
