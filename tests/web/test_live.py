@@ -3,9 +3,11 @@
 import asyncio
 import json
 import queue
+import re
 import socket
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -594,3 +596,20 @@ def test_ordinary_requests_past_their_budget_wait_then_hear_busy():
     assert answers["/plans/p"].status_code == 200
     assert answers["/plans/p/events"].status_code == 200
     assert budget.running == 0
+
+
+def test_a_live_part_swapped_whole_lets_its_newest_fetch_win():
+    """htmx queues a second fetch behind one on the way and sends it from the
+    element it was asked of; a part swapped whole (outerHTML) is gone by then, and
+    the queued fetch is dropped, so two signals close together left the first
+    answer showing. Such parts replace the older fetch instead."""
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    tag = re.compile(r"<[a-z]+\b[^>]*hx-trigger=\"[^\"]*sse:[^>]*>")
+    checked = 0
+    for path in templates.rglob("*.html"):
+        for found in tag.finditer(path.read_text()):
+            element = found.group(0)
+            if 'hx-swap="outerHTML"' in element:
+                checked += 1
+                assert 'hx-sync="this:replace"' in element, (path.name, element[:80])
+    assert checked >= 5
