@@ -185,6 +185,7 @@ def paired_hot_button(page: Page, out: Path, size: str) -> Path:
     hot_buttons = page.locator("#section-hot_buttons")
     card = hot_buttons.get_by_role("article").filter(has_text="Being told to calm")
     card.get_by_text("Propose what we'll do").click()
+    expect(card.get_by_label("What we'll do when this happens")).to_be_visible()
     path = out / f"paired-hot-button-{size}.png"
     card.screenshot(path=path, animations="disabled")
     return path
