@@ -1,6 +1,7 @@
 """Writing the plan: add, edit, delete and restore entries, inline or as plain forms."""
 
 import contextlib
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -20,7 +21,7 @@ from backend.plans.cards import (
     plan_path,
     refused,
 )
-from backend.plans.page import plan_page
+from backend.plans.page import EntryView, plan_page
 from backend.web import is_fragment, redirect, render
 
 router = APIRouter()
@@ -123,6 +124,44 @@ def entry_card(
     )
 
 
+def _card_part(
+    request: Request,
+    session: SessionDep,
+    plan: MemberPlan,
+    account: CurrentAccount,
+    entry_id: str,
+    debrief: str,
+    *,
+    part: str,  # "more" or "respond"; `targets`: the menu's "say what this answers"
+    targets: bool = False,
+    shows: Callable[[EntryView], bool] = lambda view: True,
+) -> Response:
+    """A part of a card fetched on demand (its block `entry_<part>`), or a page of
+    its own without JavaScript; the card itself if the part no longer applies
+    (removed meanwhile, say), so the person sees why."""
+    entry = service.get_entry(session, plan, entry_id, account.id)
+    pinned_text = str(pinned_id(session, plan, debrief) or "")
+    # what a response could answer, only where the part offers to link it
+    answers = targets and entry.section == RESPONSES
+    page = plan_page(session, plan, account.id, only=[entry.id], targets=answers)
+    view = page.cards.get(entry.id)
+    if view is None or not shows(view):
+        return card(request, session, plan, account.id, entry.id, pinned_id=pinned_text)
+    return render(
+        request,
+        "entries/entry.html",
+        {
+            "page": page,
+            "plan": plan,
+            "card": view,
+            part: True,
+            "alone": not is_fragment(request),
+            "pinned_id": pinned_text,
+        },
+        block=f"entry_{part}",
+    )
+
+
 @router.get(ENTRY + "/more", name="entries.more")
 def more(
     request: Request,
@@ -135,26 +174,15 @@ def more(
     """Everything on a card but its yes: edit, history, remove or ask to take it
     out, feedback, take back, let's talk, say what it answers. Fetched when the
     card's menu opens, or a page of their own without JavaScript."""
-    entry = service.get_entry(session, plan, entry_id, account.id)
-    pinned_text = str(pinned_id(session, plan, debrief) or "")
-    page = plan_page(
-        session, plan, account.id, only=[entry.id], targets=entry.section == RESPONSES
-    )
-    view = page.cards.get(entry.id)
-    if view is None:  # removed meanwhile: nothing more to do but what its card says
-        return card(request, session, plan, account.id, entry.id, pinned_id=pinned_text)
-    return render(
+    return _card_part(
         request,
-        "entries/entry.html",
-        {
-            "page": page,
-            "plan": plan,
-            "card": view,
-            "more": True,
-            "alone": not is_fragment(request),
-            "pinned_id": pinned_text,
-        },
-        block="entry_more",
+        session,
+        plan,
+        account,
+        entry_id,
+        debrief,
+        part="more",
+        targets=True,
     )
 
 
@@ -169,25 +197,15 @@ def respond_form(
 ) -> Response:
     """The form to propose what we'll do when this happens, fetched when the
     pairing block's disclosure opens, or a page of its own without JavaScript."""
-    entry = service.get_entry(session, plan, entry_id, account.id)
-    pinned_text = str(pinned_id(session, plan, debrief) or "")
-    page = plan_page(session, plan, account.id, only=[entry.id])
-    view = page.cards.get(entry.id)
-    if view is None or not view.section.answerable or view.state == "draft":
-        # removed meanwhile, or nothing it could be paired with: its card says so
-        return card(request, session, plan, account.id, entry.id, pinned_id=pinned_text)
-    return render(
+    return _card_part(
         request,
-        "entries/entry.html",
-        {
-            "page": page,
-            "plan": plan,
-            "card": view,
-            "respond": True,
-            "alone": not is_fragment(request),
-            "pinned_id": pinned_text,
-        },
-        block="entry_respond",
+        session,
+        plan,
+        account,
+        entry_id,
+        debrief,
+        part="respond",
+        shows=lambda view: view.section.answerable and view.state != "draft",
     )
 
 
