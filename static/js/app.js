@@ -60,8 +60,14 @@
     var slot = box.querySelector(":scope > .more-slot");
     var link = slot && !editor(slot) && slot.querySelector(":scope > a[href]");
     if (!link) return;
+    var held = slot.contains(document.activeElement); // Enter then Tab, before this ran
     slot.dataset.editing = "true";
-    htmx.ajax("GET", link.getAttribute("href"), { source: box, target: slot, swap: "innerHTML" });
+    htmx.ajax("GET", link.getAttribute("href"), { source: box, target: slot, swap: "innerHTML" })
+      .then(function () {
+        if (!held && document.activeElement !== document.body) return;
+        var first = slot.querySelector("textarea, input:not([type=hidden]), select, button, a[href]");
+        if (first) first.focus(); // the link that had focus gave way to what it led to
+      });
   }, true);
   // If it could not come (no network, an error), the link shows again: followed, or
   // the disclosure closed and opened, it tries once more.

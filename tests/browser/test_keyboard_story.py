@@ -59,7 +59,7 @@ def test_write_change_and_agree_with_the_keyboard_alone(new_context) -> None:
     menu = mine.locator("details.card-more > summary")
     press_until(page, "Shift+Tab", menu)
     page.keyboard.press("Enter")
-    edit = mine.get_by_role("link", name="Edit")
+    edit = mine.get_by_role("link", name="Edit", exact=True)
     expect(edit).to_be_visible()
     press_until(page, "Tab", edit)
     page.keyboard.press("Enter")

@@ -250,6 +250,6 @@ def test_our_own_javascript_stays_small():
     lines = {path.name: len(path.read_text().splitlines()) for path in scripts}
     pages = sum(n for name, n in lines.items() if name not in OFFLINE_COPY)
     copy = sum(n for name, n in lines.items() if name in OFFLINE_COPY)
-    # 140: room for the one loader of on-demand disclosures (menus, forms, prompts)
-    assert pages < 140, f"{pages} lines of our own JavaScript"
+    # 150: room for the one loader of on-demand disclosures (menus, forms, prompts)
+    assert pages < 150, f"{pages} lines of our own JavaScript"
     assert copy < 240, f"{copy} lines of JavaScript for the offline copy"
