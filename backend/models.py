@@ -157,6 +157,9 @@ class Plan(SQLModel, table=True):
     created_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
     # the honest marker: a former partner's words were taken out of this plan
     words_removed_at: datetime | None = None
+    # raised by every transaction that changes what the plan's pages show
+    # (backend/changes.py): a repeat view is answered from it before rendering
+    stamp: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Membership(SQLModel, table=True):
@@ -474,3 +477,7 @@ class Note(SQLModel, table=True):
     # when words of a former partner in this thread were removed: the note it
     # answered (this is a reply kept as its thread's start), or replies to it
     words_removed_at: datetime | None = None
+
+
+# every session raises the stamps of the plans it changes (registered on import)
+import backend.changes  # noqa: E402, F401

@@ -18,6 +18,7 @@ from anyio import to_thread
 from sqlalchemy import Engine, delete, or_
 from sqlmodel import Session, col
 
+from backend import changes
 from backend.auth.saved import KEEP_FOR
 from backend.config import Settings
 from backend.db import utc_now, write_session
@@ -53,7 +54,8 @@ def sweep(
         "saved forms": delete(SavedForm).where(
             col(SavedForm.created_at) < now - KEEP_FOR
         ),
-        "invitations": delete(Invite).where(
+        # an invitation that has ended is shown on no page
+        "invitations": changes.unseen(delete(Invite)).where(
             or_(
                 col(Invite.expires_at) < now - GRACE,
                 col(Invite.used_at) < now - GRACE,

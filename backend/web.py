@@ -1,8 +1,9 @@
 """Rendering: a whole page, or one named block of it for htmx."""
 
 import hashlib
+import hmac
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, cast
 from urllib.parse import quote
@@ -12,10 +13,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import NoMatchFound
 
-from backend import timezones
+from backend import changes, timezones
 from backend.auth.tokens import sign
 from backend.config import ROOT, Settings
 from backend.consent.snapshots import attribution
+from backend.models import Plan
 
 STATIC_DIR = ROOT / "static"
 
@@ -89,15 +91,20 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
         return ""
     elapsed = (now or datetime.now(UTC)) - timezones.as_utc(moment)
     seconds = int(elapsed.total_seconds())
-    if seconds < 60:
-        return "just now"
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
         if seconds >= size:
             count = seconds // size
             if unit == "day" and count > 6:
                 return local(moment).strftime("%-d %b %Y")
+            _turns(moment, (count + 1) * size)
             return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    _turns(moment, 60)
     return "just now"
+
+
+def _turns(moment: datetime, seconds: int) -> None:
+    # the words said of `moment` change when this much time has passed since it
+    changes.expires(timezones.as_utc(moment) + timedelta(seconds=seconds))
 
 
 def exact(moment: datetime | None) -> str:
@@ -156,8 +163,14 @@ def render(
     block: str | None = None,
     blocks: list[str] | None = None,
     status: int = 200,
+    shows: Plan | None = None,
 ) -> HTMLResponse:
-    """Render a page, or only `block` (plus out-of-band `blocks`) for htmx."""
+    """Render a page, or only `block` (plus out-of-band `blocks`) for htmx.
+
+    A page of a plan (`shows`) that was built inside `changes.watching` is tagged
+    by the plan's stamp and when its words turn (`shown_before` answers a repeat
+    view from that tag); any other page by a digest of what was rendered.
+    """
     kwargs: dict[str, Any] = {}
     if is_fragment(request):
         if blocks:
@@ -174,8 +187,82 @@ def render(
         )
     response.headers.append("Vary", "HX-Request")
     if request.method == "GET" and status == 200:
+        if shows is not None:
+            response.headers["ETag"] = _shown_tag(request, shows, changes.soonest())
+            return response
         return _unless_unchanged(request, response)
     return response
+
+
+# a tag stands for a day at most, even where nothing on the page turns with time
+LONGEST = timedelta(days=1)
+SHOWN_TAG = re.compile(r'W/"(?P<key>[0-9a-f]{32})\.(?P<until>[0-9]{1,12})"')
+
+
+@cache
+def _build() -> str:
+    """This code, its templates and static files: a tag made by another build of
+    Mutual never matches one made by this."""
+    digest = hashlib.sha256()
+    for folder in ("backend", "templates", "static"):
+        for path in sorted((ROOT / folder).rglob("*")):
+            if (
+                path.suffix in {".py", ".html", ".css", ".js", ".svg"}
+                and path.is_file()
+            ):
+                digest.update(path.relative_to(ROOT).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _shown_key(request: Request, plan: Plan) -> str:
+    """What a page of `plan` shows depends on: the plan's stamp, this build, the
+    session (its own token, never another's), the reader's zone, the address and
+    whether htmx asked for a part of it."""
+    visitor = getattr(request.state, "visitor", None)
+    digest = hashlib.sha256()
+    for part in (
+        _build(),
+        str(plan.id),
+        str(plan.stamp),
+        str(getattr(visitor, "csrf_token", "")),
+        request.cookies.get(timezones.COOKIE, ""),
+        request.url.path,
+        request.url.query,
+        "part" if is_fragment(request) else "page",
+    ):
+        digest.update(part.encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()[:32]
+
+
+def _shown_tag(request: Request, plan: Plan, turns: datetime | None) -> str:
+    latest = datetime.now(UTC) + LONGEST
+    until = min(turns, latest) if turns else latest
+    return f'W/"{_shown_key(request, plan)}.{int(until.timestamp())}"'
+
+
+def shown_before(request: Request, plan: Plan) -> Response | None:
+    """304 Not Modified when the viewer's tag for this page of `plan` still
+    stands: nothing of the plan has changed since (its stamp), and no word on it
+    has turned with time; else None, and the page is built."""
+    asked = request.headers.get("if-none-match")
+    if not asked:
+        return None
+    key = _shown_key(request, plan)
+    now = datetime.now(UTC).timestamp()
+    for tag in asked.split(","):
+        found = SHOWN_TAG.fullmatch(tag.strip())
+        if (
+            found
+            and hmac.compare_digest(found["key"], key)
+            and now < int(found["until"])
+        ):
+            return Response(
+                status_code=304,
+                headers={"ETag": found.group(0), "Vary": "HX-Request"},
+            )
+    return None
 
 
 OPENED = re.compile(rb"opened=[^\"&]*")

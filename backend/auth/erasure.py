@@ -17,6 +17,7 @@ import uuid
 from sqlalchemy import delete, or_
 from sqlmodel import Session, col
 
+from backend import changes
 from backend.auth.passwords import Hasher
 from backend.auth.tokens import email_key
 from backend.db import checkpoint
@@ -52,6 +53,8 @@ def delete_account(
     account = session.get_one(Account, account_id)
     if not hasher.verify(account.password_hash, password[:1024]):
         raise FormError({"password": NOT_DELETED})
+    # what their partners' pages show changes: the stamps of all their plans rise
+    changes.touch(session, changes.plans_of_account(session, account_id))
     for plan in plans_of(session, account_id):
         leave(session, plan, account_id=account_id)
     # rate-limit buckets hold the email address and the sender's address only

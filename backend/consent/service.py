@@ -10,6 +10,7 @@ import uuid
 from sqlalchemy import and_, bindparam, func, update
 from sqlmodel import Session, col, select
 
+from backend import changes
 from backend.consent.agreed import (
     agreed_text,
     newest_is_removal,
@@ -153,6 +154,7 @@ def _withdraw(
 ) -> int:
     """Withdraw this person's standing yeses to the entry (newer ones only, if
     asked); the rows stay, with when and why."""
+    changes.touch(session, [entry.plan_id])
     query = update(Consent).where(
         and_(
             col(Consent.entry_id) == entry.id,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import Response
 
+from backend import changes
 from backend.deps import CurrentAccount, MemberPlan, SessionDep
 from backend.entries import rules, service
 from backend.entries.diff import word_diff
@@ -22,7 +23,7 @@ from backend.plans.cards import (
     refused,
 )
 from backend.plans.page import EntryView, plan_page
-from backend.web import is_fragment, redirect, render
+from backend.web import is_fragment, redirect, render, shown_before
 
 router = APIRouter()
 
@@ -114,14 +115,18 @@ def entry_card(
     entry_id: str,
     debrief: str = "",
 ) -> Response:
-    page, view = card_view(session, plan, account.id, entry_id)
-    pinned_text = str(pinned_id(session, plan, debrief) or "")
-    return render(
-        request,
-        "entries/entry.html",
-        {"page": page, "plan": plan, "card": view, "pinned_id": pinned_text},
-        block="entry_card",
-    )
+    if (unchanged := shown_before(request, plan)) is not None:
+        return unchanged
+    with changes.watching():
+        page, view = card_view(session, plan, account.id, entry_id)
+        pinned_text = str(pinned_id(session, plan, debrief) or "")
+        return render(
+            request,
+            "entries/entry.html",
+            {"page": page, "plan": plan, "card": view, "pinned_id": pinned_text},
+            block="entry_card",
+            shows=plan,
+        )
 
 
 def _card_part(

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, update
 from sqlmodel import Session, col, select
 
+from backend import changes
 from backend.consent.agreed import (
     agreed_text,
     newest_is_removal,
@@ -449,6 +450,7 @@ def unlink_response(
 ) -> None:
     response = get_entry(session, plan, response_id, account_id)
     target = uuid.UUID(target_id)
+    changes.touch(session, [plan.id])
     session.exec(
         delete(EntryLink).where(
             col(EntryLink.response_id) == response.id,
@@ -467,6 +469,7 @@ def erase_words_of(session: Session, plan_id: uuid.UUID, account_id: uuid.UUID) 
     to the newest wording someone else wrote, or go if no such wording is left.
     """
     entry_ids = select(Entry.id).where(Entry.plan_id == plan_id)
+    changes.touch(session, [plan_id])
     session.exec(
         delete(Entry).where(
             col(Entry.plan_id) == plan_id, col(Entry.owner_id) == account_id

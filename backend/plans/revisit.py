@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
+from backend import changes
 from backend.db import record_signal, utc_now
 from backend.errors import FormError, NotFound
 from backend.models import Plan
@@ -38,6 +39,7 @@ class Revisit:
 
 
 def revisit_of(plan: Plan, viewer_id: uuid.UUID, *, today: date) -> Revisit:
+    changes.expires(changes.day_after(today))
     asked = plan.revisit_requested_by
     proposer = plan.revisit_proposed_by if plan.revisit_proposed_on else None
     return Revisit(

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from backend import timezones
+from backend import changes, timezones
 from backend.auth.ratelimit import Limit, TooManyAttempts, spend
 from backend.db import utc_now
 from backend.debriefs.service import PROMPTS, pinned_view
@@ -27,6 +27,7 @@ from backend.web import (
     redirect,
     render,
     sender_key,
+    shown_before,
 )
 
 router = APIRouter()
@@ -133,12 +134,23 @@ def plan_detail(
     debrief: str = "",
     step: str = "",
     show_all: Annotated[str, Query(alias="all")] = "",
-) -> HTMLResponse:
-    since.record_visit(session, request.app.state.engine, plan.id, account.id)
-    context = _detail(
-        session, plan, account.id, debrief=debrief, step=step, show_all=bool(show_all)
-    )
-    return render(request, "plans/detail.html", context)
+) -> Response:
+    if since.record_visit(session, request.app.state.engine, plan.id, account.id):
+        # the look just recorded raised the plan's stamp: the page is built
+        # afresh, and tagged by the stamp read before what it shows
+        session.refresh(plan, attribute_names=["stamp"])
+    elif (unchanged := shown_before(request, plan)) is not None:
+        return unchanged
+    with changes.watching():
+        context = _detail(
+            session,
+            plan,
+            account.id,
+            debrief=debrief,
+            step=step,
+            show_all=bool(show_all),
+        )
+        return render(request, "plans/detail.html", context, shows=plan)
 
 
 @router.post("/plans/{plan_id}/invite", name="plans.invite")

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend import timezones
+from backend import changes, timezones
 from backend.auth.tokens import digest, new_token
 from backend.consent.service import waiting_counts
 from backend.consent.versions import latest_version_numbers, refresh_plan_version
@@ -179,6 +179,7 @@ def make_invite(
     if len(partners(session, plan.id)) >= 2:
         raise FormError({"invite": "This plan already has two partners."})
     now = utc_now()
+    changes.touch(session, [plan.id])
     session.exec(
         update(Invite)
         .where(
@@ -202,7 +203,7 @@ def make_invite(
 
 
 def active_invite(session: Session, plan_id: uuid.UUID) -> Invite | None:
-    return session.exec(
+    invite = session.exec(
         select(Invite).where(
             Invite.plan_id == plan_id,
             col(Invite.used_at).is_(None),
@@ -210,9 +211,13 @@ def active_invite(session: Session, plan_id: uuid.UUID) -> Invite | None:
             col(Invite.expires_at) > utc_now(),
         )
     ).first()
+    if invite is not None:
+        changes.expires(invite.expires_at)  # gone from the page when it runs out
+    return invite
 
 
 def revoke_invites(session: Session, plan: Plan) -> None:
+    changes.touch(session, [plan.id])
     session.exec(
         update(Invite)
         .where(col(Invite.plan_id) == plan.id, col(Invite.used_at).is_(None))
@@ -267,6 +272,7 @@ def accept_invite(session: Session, token: str, *, account_id: uuid.UUID) -> Pla
     if not free:
         raise InviteProblem("This plan already has two partners.")
     now = utc_now()
+    changes.touch(session, [invite.plan_id])
     claimed = session.exec(
         update(Invite)
         .where(

@@ -21,6 +21,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from backend import changes
 from backend.db import utc_now, write_session
 from backend.errors import NotFound
 from backend.members import people_of
@@ -48,8 +49,8 @@ def record_visit(
     account_id: uuid.UUID,
     *,
     now: datetime | None = None,
-) -> None:
-    """Note a look at the plan, in a short write of its own.
+) -> bool:
+    """Note a look at the plan, in a short write of its own; True if it wrote.
 
     The request's read is ended first, so no read is open while the write waits.
     The earlier visit moves back only after a gap, so reloads keep the list; a
@@ -60,17 +61,18 @@ def record_visit(
     session.commit()
     last = member.last_visit_at if member else None
     if member is None or (last is not None and moment - last < RECORDED_EVERY):
-        return
+        return False
     with write_session(engine) as writer:
         member = membership(writer, plan_id, account_id)
         if member is None:
-            return
+            return False
         last = member.last_visit_at
         if last is None or moment - last > ONE_LOOK:
             member.previous_visit_at = last
         member.last_visit_at = moment
         writer.add(member)
         writer.commit()
+    return True
 
 
 def baseline(member: Membership, *, now: datetime | None = None) -> datetime:
@@ -78,6 +80,7 @@ def baseline(member: Membership, *, now: datetime | None = None) -> datetime:
     moment = now or utc_now()
     last = member.last_visit_at
     if last is not None and moment - last <= ONE_LOOK:
+        changes.expires(last + ONE_LOOK)
         return member.previous_visit_at or member.joined_at
     return last or member.joined_at
 

@@ -30,9 +30,11 @@ AXE_RUN = """(tags) => axe.run(document, {
   runOnly: {type: "tag", values: tags},
   resultTypes: ["violations"],
 })"""
-SETTLED = """() => Promise.all(document.getAnimations()
+# every finite animation or transition jumps to its end: waiting for it instead
+# hangs when the page draws no frames for a while (a second browser window)
+SETTLED = """() => document.getAnimations()
   .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
-  .map((a) => a.finished))"""
+  .forEach((a) => a.finish())"""
 log = logging.getLogger(__name__)
 BLOCKING = {"serious", "critical"}
 

@@ -1,0 +1,205 @@
+"""When what a plan's pages show last changed, known before anything is rendered.
+
+Every plan keeps a counter, `plan.stamp`, raised once by every transaction that
+writes the plan or anything of it: its entries and their wordings, yeses, links
+and flags, its versions, notes, debriefs and answers, earlier entries, its
+memberships (a look recorded, a presence chosen), invitations, and its partners'
+accounts (a new name). It is raised here, in one place, from what the session
+flushes; a bulk statement (an UPDATE or DELETE that never loads its rows) cannot
+be traced to its plans, so it must say them first with `touch`, and one that
+does not is refused.
+
+A page then also depends on time: "5 minutes ago" becomes "6 minutes ago", an
+invitation runs out, the day turns. Whatever decides such a thing while a page
+is being built says when its answer would change (`expires`), and the page's
+tag carries the earliest such moment (`watching`).
+"""
+
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Executable, event, select, update
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm.util import identity_key
+from sqlmodel import Session, col
+
+from backend.models import (
+    Account,
+    Consent,
+    Debrief,
+    DebriefAnswer,
+    EarlierEntry,
+    Entry,
+    EntryLink,
+    Flag,
+    Invite,
+    Membership,
+    Note,
+    Plan,
+    PlanVersion,
+    Revision,
+)
+
+TOUCHED = "mutual_touched_plans"
+UNSEEN = "mutual_shown_nowhere"
+UNTRACKED = "mutual_untracked"
+# rows that name their plan
+_OF_PLAN = (
+    Entry,
+    EntryLink,
+    PlanVersion,
+    EarlierEntry,
+    Debrief,
+    Note,
+    Membership,
+    Invite,
+)
+# rows that name an entry, or a debrief, of their plan
+_OF_ENTRY = (Revision, Consent, Flag)
+_OF_DEBRIEF = (DebriefAnswer,)
+_SHOWN_ROWS = (Plan, Account, *_OF_PLAN, *_OF_ENTRY, *_OF_DEBRIEF)
+_SHOWN = {str(model.__tablename__) for model in _SHOWN_ROWS}
+
+
+class UntracedChange(RuntimeError):
+    """A bulk statement changed what a plan shows without saying which plan."""
+
+
+def touch(session: Session, plan_ids: Iterable[uuid.UUID]) -> None:
+    """Say that this transaction changes these plans, for a bulk statement that
+    follows (the flush finds every other change by itself)."""
+    session.info.setdefault(TOUCHED, set()).update(plan_ids)
+
+
+def unseen(statement: Executable) -> Any:
+    """Mark a bulk statement whose rows no page shows (an ended invitation)."""
+    return statement.execution_options(**{UNSEEN: True})
+
+
+def untracked(session: Session) -> None:
+    """This session writes below the app (rows of an older schema, which has no
+    stamps): nothing is raised, and nothing refused."""
+    session.info[UNTRACKED] = True
+
+
+def plans_of_account(session: Session, account_id: uuid.UUID) -> list[uuid.UUID]:
+    query = select(col(Membership.plan_id)).where(
+        col(Membership.account_id) == account_id
+    )
+    return list(session.execute(query).scalars())
+
+
+def _plans_of(session: Session, rows: Iterable[Any]) -> set[uuid.UUID]:
+    plans: set[uuid.UUID] = set()
+    entries: set[uuid.UUID] = set()
+    debriefs: set[uuid.UUID] = set()
+    accounts: set[uuid.UUID] = set()
+    for row in rows:
+        if isinstance(row, Plan):
+            plans.add(row.id)
+        elif isinstance(row, _OF_PLAN):
+            plans.add(row.plan_id)
+        elif isinstance(row, _OF_ENTRY):
+            entries.add(row.entry_id)
+        elif isinstance(row, _OF_DEBRIEF):
+            debriefs.add(row.debrief_id)
+        elif isinstance(row, Account):
+            accounts.add(row.id)
+    for ident in list(entries):
+        entry = session.identity_map.get(identity_key(Entry, ident))
+        if entry is not None:
+            plans.add(entry.plan_id)
+            entries.discard(ident)
+    if entries:
+        query = select(col(Entry.plan_id)).where(col(Entry.id).in_(entries))
+        plans.update(session.execute(query).scalars())
+    if debriefs:
+        query = select(col(Debrief.plan_id)).where(col(Debrief.id).in_(debriefs))
+        plans.update(session.execute(query).scalars())
+    for account_id in accounts:
+        plans.update(plans_of_account(session, account_id))
+    return plans
+
+
+@event.listens_for(Session, "before_flush")
+def _note_changed_plans(session: Session, _context: Any, _instances: Any) -> None:
+    changed = [
+        row for row in (*session.new, *session.deleted) if isinstance(row, _SHOWN_ROWS)
+    ]
+    changed += [
+        row
+        for row in session.dirty
+        if isinstance(row, _SHOWN_ROWS)
+        and session.is_modified(row, include_collections=False)
+    ]
+    if changed:
+        touch(session, _plans_of(session, changed))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_untraced(state: ORMExecuteState) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    info = state.session.info
+    if TOUCHED in info or UNTRACKED in info or state.execution_options.get(UNSEEN):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) in _SHOWN:
+        raise UntracedChange(
+            f"a bulk change to {table.name} must say its plans first (changes.touch)"  # type: ignore[union-attr]
+        )
+
+
+@event.listens_for(Session, "before_commit")
+def _raise_stamps(session: Session) -> None:
+    session.flush()
+    touched = session.info.pop(TOUCHED, None)
+    if touched and UNTRACKED not in session.info:
+        raise_stamp = (
+            update(Plan)
+            .where(col(Plan.id).in_(sorted(touched)))
+            .values(stamp=Plan.stamp + 1)
+            .execution_options(synchronize_session=False)
+        )
+        session.connection().execute(raise_stamp)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_touched(session: Session) -> None:
+    session.info.pop(TOUCHED, None)
+
+
+_until: ContextVar[list[datetime] | None] = ContextVar("changes_until", default=None)
+
+
+def expires(moment: datetime) -> None:
+    """What is being built now would read differently from `moment` on."""
+    found = _until.get()
+    if found is not None:
+        found.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def day_after(today: date) -> datetime:
+    """Midnight after `today` (a UTC date): when what was worked out from it changes."""
+    return datetime.combine(today + timedelta(days=1), time(), UTC)
+
+
+def soonest() -> datetime | None:
+    """The earliest moment collected so far by the `watching` around this code."""
+    found = _until.get()
+    return min(found) if found else None
+
+
+@contextmanager
+def watching() -> Iterator[list[datetime]]:
+    """Collect, while building a page, the moments at which it would change."""
+    found: list[datetime] = []
+    token = _until.set(found)
+    try:
+        yield found
+    finally:
+        _until.reset(token)
