@@ -13,7 +13,7 @@ from typing import cast
 from sqlalchemy import BindParameter, bindparam
 from sqlmodel import Session, col, select
 
-from backend.consent.agreed import revisions_at, yeses_of
+from backend.consent.agreed import SavedWording, revisions_at, yeses_of
 from backend.entries import rules
 from backend.entries.diff import Piece, word_diff
 from backend.entries.rules import Standing, YesWord
@@ -233,7 +233,9 @@ def _live(by_id: dict[uuid.UUID, Entry], ids: list[uuid.UUID]) -> list[Entry]:
     return [by_id[i] for i in ids if i in by_id and by_id[i].deleted_at is None]
 
 
-def _wording(rev: Revision, s: Standing, people: dict[uuid.UUID, Person]) -> Wording:
+def _wording(
+    rev: SavedWording, s: Standing, people: dict[uuid.UUID, Person]
+) -> Wording:
     return Wording(
         text=rev.text,
         version=rev.version,
@@ -252,7 +254,7 @@ def _wording(rev: Revision, s: Standing, people: dict[uuid.UUID, Person]) -> Wor
 def _view(
     e: Entry,
     s: Standing,
-    revisions: dict[tuple[uuid.UUID, int], Revision],
+    revisions: dict[tuple[uuid.UUID, int], SavedWording],
     people: dict[uuid.UUID, Person],
     me: Person,
     partner: Person | None,
@@ -320,7 +322,7 @@ def _state(
     view: EntryView,
     me: Person,
     partner: Person | None,
-    revisions: dict[tuple[uuid.UUID, int], Revision],
+    revisions: dict[tuple[uuid.UUID, int], SavedWording],
     people: dict[uuid.UUID, Person],
 ) -> tuple[str, str]:
     if e.deleted_at is not None:
