@@ -6,11 +6,14 @@ heard); this module only turns those answers into words and groups them.
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import BindParameter, bindparam
+from sqlalchemy import BindParameter, bindparam, case, inspect
+from sqlalchemy.orm import QueryableAttribute, defer
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from backend.consent.agreed import SavedWording, revisions_at, yeses_of
@@ -152,10 +155,13 @@ def plan_page(
     *,
     only: list[uuid.UUID] | None = None,
     targets: bool = False,
+    entry_texts: bool = True,
 ) -> PlanPage:
     """The plan as `viewer_id` sees it: their drafts, never their partner's.
 
     `targets`: also the entries a response can answer (for the card's menu).
+    `entry_texts`: every entry's own text, decrypted; without it, the whole
+    plan's entries carry only the texts its cards show (see `_CARDS_SHOWN`).
     """
     people = people_of(session, plan.id)
     me = people[viewer_id]
@@ -163,7 +169,9 @@ def plan_page(
     # the links first, so that a card asked for alone is read in one query with
     # the entries it is linked to
     links = _links(session, plan.id, only)
-    if only is None:
+    if only is None and not entry_texts:
+        rows = _cards_shown(session, plan.id, viewer_id)
+    elif only is None:
         rows = session.exec(
             _CARDS, params={"plan_id": plan.id, "viewer": viewer_id}
         ).all()
@@ -419,3 +427,31 @@ _CARDS = (
     .order_by(col(Entry.created_at), col(Entry.id))
 )
 _CARDS_OF = _CARDS.where(col(Entry.id).in_(bindparam("ids", expanding=True)))
+# A card shows the text of a wording (`revisions_at`), and its entry's own text
+# only when the entry is removed, or as what a response answers: only those are
+# read and decrypted; every other entry's text is left unloaded (`defer`).
+_SHOWN_TEXT = case(
+    (
+        col(Entry.deleted_at).is_not(None)
+        | col(Entry.id).in_(
+            select(EntryLink.target_id).where(EntryLink.plan_id == bindparam("plan_id"))
+        ),
+        col(Entry.text),
+    ),
+    else_=None,
+)
+_CARDS_SHOWN = _CARDS.add_columns(_SHOWN_TEXT).options(
+    defer(cast("QueryableAttribute[str]", Entry.text))
+)
+
+
+def _cards_shown(
+    session: Session, plan_id: uuid.UUID, viewer_id: uuid.UUID
+) -> Sequence[tuple[Entry, Flag, Debrief]]:
+    rows = session.execute(
+        _CARDS_SHOWN, {"plan_id": plan_id, "viewer": viewer_id}
+    ).all()
+    for entry, _, _, text in rows:
+        if text is not None and "text" in inspect(entry).unloaded:
+            set_committed_value(entry, "text", text)
+    return [(entry, flag, talk) for entry, flag, talk, _ in rows]

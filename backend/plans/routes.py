@@ -103,7 +103,7 @@ def _detail(
     show_all: bool = False,
 ) -> dict[str, Any]:
     pinned = pinned_view(session, plan, debrief, account_id)
-    page = plan_page(session, plan, account_id)
+    page = plan_page(session, plan, account_id, entry_texts=False)
     start = gentle_start(page, step=step, show_all=show_all)
     return {
         **service.membership_view(session, plan, account_id),
