@@ -22,7 +22,17 @@ from backend.entries.diff import Piece, word_diff
 from backend.entries.rules import Standing, YesWord
 from backend.entries.sections import BY_KEY, PERSONAL, SECTIONS, Section
 from backend.members import Person, other_of, people_of, person
-from backend.models import REMOVAL, Debrief, Entry, EntryLink, Flag, Plan, Revision
+from backend.models import (
+    REMOVAL,
+    Account,
+    Debrief,
+    Entry,
+    EntryLink,
+    Flag,
+    Membership,
+    Plan,
+    Revision,
+)
 from backend.plans import pairing
 
 
@@ -148,6 +158,44 @@ class PlanPage:
         return PERSONAL
 
 
+@dataclass(frozen=True)
+class Members:
+    """A plan's partners (one or two) with their memberships, in slot order:
+    read once for the plan page, and handed to each part of it that asks."""
+
+    rows: Sequence[tuple[Account, Membership]]
+
+    @property
+    def people(self) -> dict[uuid.UUID, Person]:
+        return {a.id: Person(a.id, a.display_name, m.slot) for a, m in self.rows}
+
+    @property
+    def memberships(self) -> list[Membership]:
+        return [m for _, m in self.rows]
+
+    def account(self, account_id: uuid.UUID) -> Account | None:
+        return next((a for a, _ in self.rows if a.id == account_id), None)
+
+    def other(self, account_id: uuid.UUID) -> Account | None:
+        return next((a for a, _ in self.rows if a.id != account_id), None)
+
+    def membership(self, account_id: uuid.UUID) -> Membership | None:
+        return next((m for a, m in self.rows if a.id == account_id), None)
+
+
+_MEMBERS = (
+    select(Account, Membership)
+    .join(Membership, col(Membership.account_id) == Account.id)
+    .where(Membership.plan_id == bindparam("plan_id"))
+    .order_by(col(Membership.slot))
+)
+
+
+def members_of(session: Session, plan_id: uuid.UUID) -> Members:
+    """Both partners and their memberships, in one query."""
+    return Members(session.exec(_MEMBERS, params={"plan_id": plan_id}).all())
+
+
 def plan_page(
     session: Session,
     plan: Plan,
@@ -156,14 +204,16 @@ def plan_page(
     only: list[uuid.UUID] | None = None,
     targets: bool = False,
     entry_texts: bool = True,
+    members: Members | None = None,
 ) -> PlanPage:
     """The plan as `viewer_id` sees it: their drafts, never their partner's.
 
     `targets`: also the entries a response can answer (for the card's menu).
     `entry_texts`: every entry's own text, decrypted; without it, the whole
     plan's entries carry only the texts its cards show (see `_CARDS_SHOWN`).
+    `members`: the partners, when already read.
     """
-    people = people_of(session, plan.id)
+    people = members.people if members else people_of(session, plan.id)
     me = people[viewer_id]
     partner = other_of(people, viewer_id)
     # the links first, so that a card asked for alone is read in one query with

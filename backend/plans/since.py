@@ -12,6 +12,7 @@ seen_to on the membership).
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -260,6 +261,7 @@ def facts(
     viewer_id: uuid.UUID,
     *,
     opened: datetime | None = None,
+    members: Sequence[Membership] | None = None,
 ) -> Facts:
     """What the partner added, reworded, agreed to, wrote or shared since my look,
     and I have not yet seen: not what reached my open page live (`opened`: when
@@ -269,7 +271,9 @@ def facts(
     the plan and home pages and the list of the "since" page both come from it.
     """
     # both memberships in one query: mine, and my partner's if there is one
-    members = session.exec(_MEMBERS, params={"plan_id": plan.id}).all()
+    # (`members`: both, when already read)
+    if members is None:
+        members = session.exec(_MEMBERS, params={"plan_id": plan.id}).all()
     me = next((m for m in members if m.account_id == viewer_id), None)
     if me is None:
         raise NotFound
