@@ -11,9 +11,10 @@ back, by whom, when and why, as something to talk about.
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, tuple_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -52,10 +53,34 @@ _ONE_WORDING = (
 )
 _WORDING_TEXT = select(Revision.text).where(*_ONE_WORDING)
 _WORDING_KIND = select(Revision.kind).where(*_ONE_WORDING)
-_REVISIONS = select(Revision).where(
-    col(Revision.entry_id).in_(bindparam("ids", expanding=True)),
-    col(Revision.version).in_(bindparam("versions", expanding=True)),
+# exactly the (entry, version) pairs asked for: with `entry IN … AND version IN …`
+# every version asked of any entry came back for all of them, each one decrypted;
+# as columns, not `Revision` objects, which cost a third more to make
+_REVISIONS = sa_select(
+    col(Revision.entry_id),
+    col(Revision.version),
+    col(Revision.text),
+    col(Revision.author_id),
+    col(Revision.created_at),
+    col(Revision.kind),
+    col(Revision.note),
+).where(
+    tuple_(col(Revision.entry_id), col(Revision.version)).in_(
+        bindparam("pairs", expanding=True)
+    )
 )
+
+
+class SavedWording(NamedTuple):
+    """One saved wording of an entry as it is shown: a revision's own columns."""
+
+    entry_id: uuid.UUID
+    version: int
+    text: str
+    author_id: uuid.UUID | None
+    created_at: datetime
+    kind: str
+    note: str | None
 
 
 def yeses_of(
@@ -108,15 +133,15 @@ def newest_is_removal(session: Session, entry: Entry) -> bool:
 
 def revisions_at(
     session: Session, wanted: dict[uuid.UUID, set[int]]
-) -> dict[tuple[uuid.UUID, int], Revision]:
+) -> dict[tuple[uuid.UUID, int], SavedWording]:
     """The revisions (entry id, version) asked for, in one query."""
     if not wanted:
         return {}
-    versions = {v for asked in wanted.values() for v in asked}
-    rows = session.exec(
-        _REVISIONS, params={"ids": list(wanted), "versions": list(versions)}
-    ).all()
-    return {(r.entry_id, r.version): r for r in rows if r.version in wanted[r.entry_id]}
+    pairs = [(entry_id, v) for entry_id, asked in wanted.items() for v in asked]
+    if not pairs:
+        return {}
+    rows = session.execute(_REVISIONS, {"pairs": pairs}).all()
+    return {(r[0], r[1]): SavedWording(*r) for r in rows}
 
 
 def agreed_snapshot(session: Session, plan: Plan) -> dict[str, Any]:
@@ -320,7 +345,7 @@ def _partners(people: dict[uuid.UUID, Person]) -> list[dict[str, Any]]:
 
 
 def _item(
-    e: Entry, rev: Revision, people: dict[uuid.UUID, Person], s: Standing
+    e: Entry, rev: SavedWording, people: dict[uuid.UUID, Person], s: Standing
 ) -> dict[str, Any]:
     """One wording as the printed and agreed plan keep it: who wrote it, and each
     standing yes to exactly this version."""

@@ -6,20 +6,33 @@ heard); this module only turns those answers into words and groups them.
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import BindParameter, bindparam
+from sqlalchemy import BindParameter, bindparam, case, inspect
+from sqlalchemy.orm import QueryableAttribute, defer
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from backend.consent.agreed import revisions_at, yeses_of
+from backend.consent.agreed import SavedWording, revisions_at, yeses_of
 from backend.entries import rules
 from backend.entries.diff import Piece, word_diff
 from backend.entries.rules import Standing, YesWord
 from backend.entries.sections import BY_KEY, PERSONAL, SECTIONS, Section
 from backend.members import Person, other_of, people_of, person
-from backend.models import REMOVAL, Debrief, Entry, EntryLink, Flag, Plan, Revision
+from backend.models import (
+    REMOVAL,
+    Account,
+    Debrief,
+    Entry,
+    EntryLink,
+    Flag,
+    Membership,
+    Plan,
+    Revision,
+)
 from backend.plans import pairing
 
 
@@ -145,6 +158,44 @@ class PlanPage:
         return PERSONAL
 
 
+@dataclass(frozen=True)
+class Members:
+    """A plan's partners (one or two) with their memberships, in slot order:
+    read once for the plan page, and handed to each part of it that asks."""
+
+    rows: Sequence[tuple[Account, Membership]]
+
+    @property
+    def people(self) -> dict[uuid.UUID, Person]:
+        return {a.id: Person(a.id, a.display_name, m.slot) for a, m in self.rows}
+
+    @property
+    def memberships(self) -> list[Membership]:
+        return [m for _, m in self.rows]
+
+    def account(self, account_id: uuid.UUID) -> Account | None:
+        return next((a for a, _ in self.rows if a.id == account_id), None)
+
+    def other(self, account_id: uuid.UUID) -> Account | None:
+        return next((a for a, _ in self.rows if a.id != account_id), None)
+
+    def membership(self, account_id: uuid.UUID) -> Membership | None:
+        return next((m for a, m in self.rows if a.id == account_id), None)
+
+
+_MEMBERS = (
+    select(Account, Membership)
+    .join(Membership, col(Membership.account_id) == Account.id)
+    .where(Membership.plan_id == bindparam("plan_id"))
+    .order_by(col(Membership.slot))
+)
+
+
+def members_of(session: Session, plan_id: uuid.UUID) -> Members:
+    """Both partners and their memberships, in one query."""
+    return Members(session.exec(_MEMBERS, params={"plan_id": plan_id}).all())
+
+
 def plan_page(
     session: Session,
     plan: Plan,
@@ -152,18 +203,25 @@ def plan_page(
     *,
     only: list[uuid.UUID] | None = None,
     targets: bool = False,
+    entry_texts: bool = True,
+    members: Members | None = None,
 ) -> PlanPage:
     """The plan as `viewer_id` sees it: their drafts, never their partner's.
 
     `targets`: also the entries a response can answer (for the card's menu).
+    `entry_texts`: every entry's own text, decrypted; without it, the whole
+    plan's entries carry only the texts its cards show (see `_CARDS_SHOWN`).
+    `members`: the partners, when already read.
     """
-    people = people_of(session, plan.id)
+    people = members.people if members else people_of(session, plan.id)
     me = people[viewer_id]
     partner = other_of(people, viewer_id)
     # the links first, so that a card asked for alone is read in one query with
     # the entries it is linked to
     links = _links(session, plan.id, only)
-    if only is None:
+    if only is None and not entry_texts:
+        rows = _cards_shown(session, plan.id, viewer_id)
+    elif only is None:
         rows = session.exec(
             _CARDS, params={"plan_id": plan.id, "viewer": viewer_id}
         ).all()
@@ -233,7 +291,9 @@ def _live(by_id: dict[uuid.UUID, Entry], ids: list[uuid.UUID]) -> list[Entry]:
     return [by_id[i] for i in ids if i in by_id and by_id[i].deleted_at is None]
 
 
-def _wording(rev: Revision, s: Standing, people: dict[uuid.UUID, Person]) -> Wording:
+def _wording(
+    rev: SavedWording, s: Standing, people: dict[uuid.UUID, Person]
+) -> Wording:
     return Wording(
         text=rev.text,
         version=rev.version,
@@ -252,7 +312,7 @@ def _wording(rev: Revision, s: Standing, people: dict[uuid.UUID, Person]) -> Wor
 def _view(
     e: Entry,
     s: Standing,
-    revisions: dict[tuple[uuid.UUID, int], Revision],
+    revisions: dict[tuple[uuid.UUID, int], SavedWording],
     people: dict[uuid.UUID, Person],
     me: Person,
     partner: Person | None,
@@ -320,7 +380,7 @@ def _state(
     view: EntryView,
     me: Person,
     partner: Person | None,
-    revisions: dict[tuple[uuid.UUID, int], Revision],
+    revisions: dict[tuple[uuid.UUID, int], SavedWording],
     people: dict[uuid.UUID, Person],
 ) -> tuple[str, str]:
     if e.deleted_at is not None:
@@ -417,3 +477,31 @@ _CARDS = (
     .order_by(col(Entry.created_at), col(Entry.id))
 )
 _CARDS_OF = _CARDS.where(col(Entry.id).in_(bindparam("ids", expanding=True)))
+# A card shows the text of a wording (`revisions_at`), and its entry's own text
+# only when the entry is removed, or as what a response answers: only those are
+# read and decrypted; every other entry's text is left unloaded (`defer`).
+_SHOWN_TEXT = case(
+    (
+        col(Entry.deleted_at).is_not(None)
+        | col(Entry.id).in_(
+            select(EntryLink.target_id).where(EntryLink.plan_id == bindparam("plan_id"))
+        ),
+        col(Entry.text),
+    ),
+    else_=None,
+)
+_CARDS_SHOWN = _CARDS.add_columns(_SHOWN_TEXT).options(
+    defer(cast("QueryableAttribute[str]", Entry.text))
+)
+
+
+def _cards_shown(
+    session: Session, plan_id: uuid.UUID, viewer_id: uuid.UUID
+) -> Sequence[tuple[Entry, Flag, Debrief]]:
+    rows = session.execute(
+        _CARDS_SHOWN, {"plan_id": plan_id, "viewer": viewer_id}
+    ).all()
+    for entry, _, _, text in rows:
+        if text is not None and "text" in inspect(entry).unloaded:
+            set_committed_value(entry, "text", text)
+    return [(entry, flag, talk) for entry, flag, talk, _ in rows]

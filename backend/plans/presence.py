@@ -12,13 +12,17 @@ from sqlmodel import Session
 
 from backend.db import record_signal
 from backend.errors import NotFound
-from backend.models import Plan
+from backend.models import Membership, Plan
 from backend.plans.service import membership
 
 
 def shows_presence(session: Session, plan_id: uuid.UUID, account_id: uuid.UUID) -> bool:
     """Has this partner chosen to let the other see when they are here?"""
-    member = membership(session, plan_id, account_id)
+    return shown(membership(session, plan_id, account_id))
+
+
+def shown(member: Membership | None) -> bool:
+    """`shows_presence` for a membership already read."""
     return bool(member and member.shows_presence)
 
 

@@ -18,7 +18,7 @@ from backend.errors import FormError
 from backend.models import Plan
 from backend.plans import presence, revisit, service, since, timeline
 from backend.plans.importing import earlier_of
-from backend.plans.page import plan_page
+from backend.plans.page import members_of, plan_page
 from backend.plans.start import gentle_start
 from backend.web import (
     is_fragment,
@@ -104,10 +104,15 @@ def _detail(
     show_all: bool = False,
 ) -> dict[str, Any]:
     pinned = pinned_view(session, plan, debrief, account_id)
-    page = plan_page(session, plan, account_id)
+    # both partners read once, for the header, the cards, the count and presence
+    members = members_of(session, plan.id)
+    page = plan_page(session, plan, account_id, entry_texts=False, members=members)
     start = gentle_start(page, step=step, show_all=show_all)
     return {
-        **service.membership_view(session, plan, account_id),
+        "plan": plan,
+        "me": members.account(account_id),
+        "partner": members.other(account_id),
+        "invite": service.active_invite(session, plan.id),
         "page": page,
         "start": start,
         # a step asked for stays when the page refreshes itself; the first step
@@ -115,9 +120,9 @@ def _detail(
         "walking": bool(start and start.step.key == step),
         "show_all": show_all,
         "revisit": revisit.revisit_of(plan, account_id, today=utc_now().date()),
-        "news": since.facts(session, plan, account_id),
+        "news": since.facts(session, plan, account_id, members=members.memberships),
         "opened": utc_now().isoformat(),
-        "shows_presence": presence.shows_presence(session, plan.id, account_id),
+        "shows_presence": presence.shown(members.membership(account_id)),
         "pinned": pinned,
         "pinned_id": str(pinned.debrief.id) if pinned else "",
         "prompts": PROMPTS,

@@ -12,11 +12,20 @@ seen_to on the membership).
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, Engine, bindparam, case
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Engine,
+    bindparam,
+    case,
+    literal_column,
+    union_all,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -175,9 +184,6 @@ _PLAN: BindParameter[Any] = bindparam("plan_id")
 _PARTNER: BindParameter[Any] = bindparam("partner")
 _SINCE: BindParameter[Any] = bindparam("since")
 _MEMBERS = select(Membership).where(Membership.plan_id == _PLAN)
-_NOTES = select(Note.id, Note.sent_at).where(
-    Note.plan_id == _PLAN, Note.author_id == _PARTNER, col(Note.sent_at) > _SINCE
-)
 _WORDINGS = (
     sa_select(
         col(Revision.id),
@@ -193,13 +199,6 @@ _WORDINGS = (
         col(Revision.author_id) == _PARTNER,
         col(Revision.created_at) > _SINCE,
     )
-)
-# drafts shared with me since, whose words were written before
-_SHARED_DRAFTS = select(Entry.id, Entry.updated_at).where(
-    Entry.plan_id == _PLAN,
-    Entry.owner_id == _PARTNER,
-    col(Entry.is_draft).is_(False),
-    col(Entry.updated_at) > _SINCE,
 )
 # each yes with the wording it was given to (its author and kind) and, for one
 # taken back, whether the same partner's yes to an earlier wording was kept
@@ -240,21 +239,54 @@ _YESES = (
         (col(Consent.given_at) > _SINCE) | (col(Consent.withdrawn_at) > _SINCE),
     )
 )
-_TALKS = select(Debrief.id, Debrief.created_at).where(
-    Debrief.plan_id == _PLAN,
-    Debrief.started_by == _PARTNER,
-    col(Debrief.created_at) > _SINCE,
-)
-_ANSWERS = (
-    select(Debrief.id, DebriefAnswer.shared_at, DebriefAnswer.updated_at)
+# What else is new, in one statement: drafts shared with me since (whose words
+# were written before), notes sent, talks started, and answers shared or changed
+# after sharing. Each row says what it is, then its id and time (an answer: when
+# shared, then when last changed).
+_LATER: CompoundSelect[str, uuid.UUID, datetime, datetime] = union_all(
+    sa_select(
+        literal_column("'draft'"),
+        col(Entry.id),
+        col(Entry.updated_at),
+        col(Entry.updated_at),
+    ).where(
+        col(Entry.plan_id) == _PLAN,
+        col(Entry.owner_id) == _PARTNER,
+        col(Entry.is_draft).is_(False),
+        col(Entry.updated_at) > _SINCE,
+    ),
+    sa_select(
+        literal_column("'note'"), col(Note.id), col(Note.sent_at), col(Note.sent_at)
+    ).where(
+        col(Note.plan_id) == _PLAN,
+        col(Note.author_id) == _PARTNER,
+        col(Note.sent_at) > _SINCE,
+    ),
+    sa_select(
+        literal_column("'talk'"),
+        col(Debrief.id),
+        col(Debrief.created_at),
+        col(Debrief.created_at),
+    ).where(
+        col(Debrief.plan_id) == _PLAN,
+        col(Debrief.started_by) == _PARTNER,
+        col(Debrief.created_at) > _SINCE,
+    ),
+    sa_select(
+        literal_column("'answer'"),
+        col(Debrief.id),
+        col(DebriefAnswer.shared_at),
+        col(DebriefAnswer.updated_at),
+    )
     .join(Debrief, col(Debrief.id) == DebriefAnswer.debrief_id)
     .where(
-        Debrief.plan_id == _PLAN,
-        DebriefAnswer.account_id == _PARTNER,
+        col(Debrief.plan_id) == _PLAN,
+        col(DebriefAnswer.account_id) == _PARTNER,
         col(DebriefAnswer.shared_at).is_not(None),
         col(DebriefAnswer.updated_at) > _SINCE,
-    )
+    ),
 )
+Later = dict[str, list[tuple[uuid.UUID, datetime, datetime]]]
 
 
 def facts(
@@ -263,6 +295,7 @@ def facts(
     viewer_id: uuid.UUID,
     *,
     opened: datetime | None = None,
+    members: Sequence[Membership] | None = None,
 ) -> Facts:
     """What the partner added, reworded, agreed to, wrote or shared since my look,
     and I have not yet seen: not what reached my open page live (`opened`: when
@@ -272,7 +305,9 @@ def facts(
     the plan and home pages and the list of the "since" page both come from it.
     """
     # both memberships in one query: mine, and my partner's if there is one
-    members = session.exec(_MEMBERS, params={"plan_id": plan.id}).all()
+    # (`members`: both, when already read)
+    if members is None:
+        members = session.exec(_MEMBERS, params={"plan_id": plan.id}).all()
     me = next((m for m in members if m.account_id == viewer_id), None)
     if me is None:
         raise NotFound
@@ -283,15 +318,14 @@ def facts(
         return found
     since = found.since
     asked = {"plan_id": plan.id, "partner": partner, "since": since}
+    later: Later = {"draft": [], "note": [], "talk": [], "answer": []}
+    for what, ident, at, then in session.execute(_LATER, asked).all():
+        later[what].append((ident, at, then))
     found.items = [
-        *_entries_and_wordings(session, asked),
+        *_entries_and_wordings(session, asked, later["draft"]),
         *_consents(session, asked),
-        *(
-            ("note", ident, sent, "")
-            for ident, sent in session.exec(_NOTES, params=asked).all()
-            if sent is not None
-        ),
-        *_debriefs(session, asked),
+        *(("note", ident, sent, "") for ident, sent, _ in later["note"]),
+        *_debriefs(later, since),
     ]
     found.drop_seen(me.seen_from, me.seen_to)
     if opened is not None:
@@ -346,15 +380,19 @@ def _by_id(session: Session, model: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID
     }
 
 
-def _entries_and_wordings(session: Session, asked: dict[str, Any]) -> list[Fact]:
+def _entries_and_wordings(
+    session: Session,
+    asked: dict[str, Any],
+    drafts: list[tuple[uuid.UUID, datetime, datetime]],
+) -> list[Fact]:
     """Entries new to me (written, or a draft shared, since), and new wordings of
-    the others."""
+    the others (`drafts`: the drafts shared since, from `_LATER`)."""
     rows = session.execute(_WORDINGS, asked).all()
     # an entry counts when it was last changed, as the list shows it
     updated = {entry_id: changed for _, entry_id, _, _, changed in rows}
     added = {entry_id for _, entry_id, version, _, _ in rows if version == 1}
     # drafts shared with me since, whose words were written before
-    for entry_id, changed in session.exec(_SHARED_DRAFTS, params=asked).all():
+    for entry_id, changed, _ in drafts:
         if entry_id not in updated:
             updated[entry_id] = changed
             added.add(entry_id)
@@ -399,14 +437,12 @@ def _consents(session: Session, asked: dict[str, Any]) -> list[Fact]:
     ]
 
 
-def _debriefs(session: Session, asked: dict[str, Any]) -> list[Fact]:
+def _debriefs(later: Later, since: datetime) -> list[Fact]:
     """Talks the partner started, and answers they shared or changed after sharing."""
     found: list[Fact] = [
-        ("debrief", ident, created, "started")
-        for ident, created in session.exec(_TALKS, params=asked).all()
+        ("debrief", ident, created, "started") for ident, created, _ in later["talk"]
     ]
-    since = asked["since"]
-    for ident, shared, updated in session.exec(_ANSWERS, params=asked).all():
+    for ident, shared, updated in later["answer"]:
         if shared is not None and shared > since:
             found.append(("debrief", ident, shared, "shared"))
         else:
