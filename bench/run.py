@@ -4,6 +4,7 @@
     python -m bench.run --db sqlite --no-browser
     python -m bench.run --smoke --out /tmp/smoke.json   # what the test suite runs
     python -m bench.run --only memory --db sqlite     # one case alone: (g)
+    python -m bench.run --only writes --db sqlite     # saves, agrees, writers, locks
 
 Each database gets a fresh seeded copy and its own server. After a warm-up, the
 read and write cases run in interleaved rounds; figures are medians over rounds,
@@ -149,6 +150,24 @@ async def measure_memory(bench: Bench, snapshot: dict, *, browser: bool) -> dict
     return {"memory": await cases.stream_memory(bench)}
 
 
+async def measure_writes(bench: Bench, snapshot: dict, *, browser: bool) -> dict:
+    """The write cases alone, as `measure` runs them: CPU per save and per agree at
+    one connection, then the writers at 16 and at 4 with the lock times."""
+    await cases.save(bench, 3)
+    await cases.agree(bench, 3)
+    figures: dict = {"cpu": {}}
+    for name in ("floor", "save", "agree"):
+        figures["cpu"][name] = vars(await cases.cpu(bench, name))
+    figures["writers"] = {
+        str(n): await cases.locks(bench, n)
+        for n in (bench.config.connections, bench.config.few_writers)
+    }
+    return figures
+
+
+ONLY = {"memory": measure_memory, "writes": measure_writes}
+
+
 def run_database(
     kind: str, scale: Scale, config: Config, *, browser: bool, only: str = ""
 ) -> dict:
@@ -164,7 +183,7 @@ def run_database(
             posting += [plan.partners[0] for plan in seeded.live]
             bench.csrf = {p.id: server.csrf(p.token) for p in posting}
             started = time.perf_counter()
-            run = measure_memory if only == "memory" else measure
+            run = ONLY.get(only, measure)
             figures = asyncio.run(run(bench, snapshot, browser=browser))
             figures["seconds"] = time.perf_counter() - started
             figures["seed_seconds"] = seeded.seconds
@@ -180,7 +199,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--only",
-        choices=["memory"],
+        choices=sorted(ONLY),
         help="one case alone; its figures are printed, not put in the report",
     )
     args = parser.parse_args(argv)
@@ -188,6 +207,8 @@ def main(argv: list[str] | None = None) -> dict:
     if args.only == "memory":
         # the case opens streams on the live plans alone: the rest is not seeded
         scale = Scale(entries_per_partner=2, revisions=1, write_plans=0, pdf_entries=2)
+    elif args.only == "writes":
+        scale = Scale(live_plans=0)  # the write cases use the writing plans alone
     config = Config.smoke() if args.smoke else Config()
     if args.rounds:
         config.rounds = args.rounds
