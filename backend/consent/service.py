@@ -102,6 +102,9 @@ def agree(
     entry out of the plan.
     """
     people = people_of(session, plan.id)
+    if account_id not in people:
+        # no longer a partner: the route may have checked before this transaction
+        raise NotFound
     if not in_plan(entry):
         raise NotFound
     if version != entry.version:

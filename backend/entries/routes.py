@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backend.deps import CurrentAccount, MemberPlan, SessionDep
+from backend.deps import CurrentAccount, MemberPlan, SessionDep, WriterPlan
 from backend.entries import rules, service
 from backend.entries.diff import word_diff
 from backend.entries.sections import BY_KEY, RESPONSES
@@ -245,7 +245,7 @@ def edit_form(
 @router.post(ENTRY, name="entries.edit")
 def edit_entry(
     request: Request,
-    plan: MemberPlan,
+    plan: WriterPlan,
     account: CurrentAccount,
     session: SessionDep,
     entry_id: str,

@@ -223,6 +223,10 @@ def edit_entry(
     stays in force until both have said yes to the new one (invariant 6).
     """
     entry = get_entry(session, plan, entry_id, author_id, for_update=True)
+    people = people_of(session, plan.id)
+    if author_id not in people:
+        # no longer a partner: the route may have checked before this transaction
+        raise NotFound
     _require_change(entry, author_id)
     if entry.deleted_at is not None:
         raise FormError({"form": "This entry was removed. Restore it to change it."})
@@ -231,7 +235,6 @@ def edit_entry(
         raise StaleEdit(entry, clean_text(text))
     if wording == entry.text and not newest_is_removal(session, entry):
         return entry
-    people = people_of(session, plan.id)
     before = standing_of(session, entry, people)
     if wording == agreed_text(session, entry, people, before):
         # back to what is agreed: that is taking my proposal back, not a new one
