@@ -23,7 +23,7 @@ from backend.config import ROOT
 from backend.db import make_engine
 from bench import cases, report
 from bench.cases import Bench, Config
-from bench.load import Connection, Request
+from bench.load import Connection, Request, percentile
 from bench.seed import Scale, pdf_snapshot, seed
 from bench.server import HOST, bench_settings, database, serve
 
@@ -155,9 +155,18 @@ async def measure_writes(bench: Bench, snapshot: dict, *, browser: bool) -> dict
     one connection, then the writers at 16 and at 4 with the lock times."""
     await cases.save(bench, 3)
     await cases.agree(bench, 3)
-    figures: dict = {"cpu": {}}
+    figures: dict = {"cpu": {}, "held_alone": {}}
     for name in ("floor", "save", "agree"):
+        bench.server.lock_times()  # forget what came before
         figures["cpu"][name] = vars(await cases.cpu(bench, name))
+        # the write lock held by one writer alone: the work inside it, no queue
+        held = [h for _, h in bench.server.lock_times()]
+        if held:
+            figures["held_alone"][name] = {
+                "locks": len(held),
+                "p50_ms": percentile(held, 50) * 1000,
+                "p90_ms": percentile(held, 90) * 1000,
+            }
     figures["writers"] = {
         str(n): await cases.locks(bench, n)
         for n in (bench.config.connections, bench.config.few_writers)
