@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.requests import Request
 
@@ -12,7 +13,7 @@ from backend.auth.passwords import Hasher
 from backend.auth.sessions import Visitor, identify
 from backend.auth.tokens import mask
 from backend.config import Settings
-from backend.db import get_session
+from backend.db import get_session, new_session
 from backend.models import Account, Plan
 from backend.plans import service as plans_service
 from backend.web import origin_of
@@ -77,6 +78,33 @@ def get_plan_for_member(
 
 
 MemberPlan = Annotated[Plan, Depends(get_plan_for_member)]
+
+
+def get_plan_for_writer(
+    request: Request, plan_id: str, account: CurrentAccount, session: SessionDep
+) -> Plan:
+    """The plan, if the signed-in person is one of its partners; else 404. On
+    SQLite it is checked in a short read of its own, so the request's write
+    session, and with it SQLite's one write lock, begins at the handler's first
+    statement, not here: this runs in a thread of its own, and a lock taken here
+    would be held across the hop back to the event loop and on into the
+    handler's thread.
+
+    Only for writes whose service checks again, inside its own transaction, that
+    the person is still a partner (the plan's partners, read there): a partner
+    removed between this check and the write cannot write.
+    """
+    bind = request.app.state.engine
+    if not isinstance(bind, Engine) or bind.dialect.name != "sqlite":
+        # no database-wide write lock to keep short: one session, as for a read
+        return plans_service.plan_for_member(session, plan_id, account.id)
+    with new_session(bind) as reading:
+        plan = plans_service.plan_for_member(reading, plan_id, account.id)
+    # handed over without SQL: the write session reads nothing until the handler
+    return session.merge(plan, load=False)
+
+
+WriterPlan = Annotated[Plan, Depends(get_plan_for_writer)]
 
 
 async def get_hasher(request: Request) -> Hasher:

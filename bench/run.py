@@ -4,6 +4,7 @@
     python -m bench.run --db sqlite --no-browser
     python -m bench.run --smoke --out /tmp/smoke.json   # what the test suite runs
     python -m bench.run --only memory --db sqlite     # one case alone: (g)
+    python -m bench.run --only writes --db sqlite     # saves, agrees, writers, locks
 
 Each database gets a fresh seeded copy and its own server. After a warm-up, the
 read and write cases run in interleaved rounds; figures are medians over rounds,
@@ -22,7 +23,7 @@ from backend.config import ROOT
 from backend.db import make_engine
 from bench import cases, report
 from bench.cases import Bench, Config
-from bench.load import Connection, Request
+from bench.load import Connection, Request, percentile
 from bench.seed import Scale, pdf_snapshot, seed
 from bench.server import HOST, bench_settings, database, serve
 
@@ -149,6 +150,33 @@ async def measure_memory(bench: Bench, snapshot: dict, *, browser: bool) -> dict
     return {"memory": await cases.stream_memory(bench)}
 
 
+async def measure_writes(bench: Bench, snapshot: dict, *, browser: bool) -> dict:
+    """The write cases alone, as `measure` runs them: CPU per save and per agree at
+    one connection, then the writers at 16 and at 4 with the lock times."""
+    await cases.save(bench, 3)
+    await cases.agree(bench, 3)
+    figures: dict = {"cpu": {}, "held_alone": {}}
+    for name in ("floor", "save", "agree"):
+        bench.server.lock_times()  # forget what came before
+        figures["cpu"][name] = vars(await cases.cpu(bench, name))
+        # the write lock held by one writer alone: the work inside it, no queue
+        held = [h for _, h in bench.server.lock_times()]
+        if held:
+            figures["held_alone"][name] = {
+                "locks": len(held),
+                "p50_ms": percentile(held, 50) * 1000,
+                "p90_ms": percentile(held, 90) * 1000,
+            }
+    figures["writers"] = {
+        str(n): await cases.locks(bench, n)
+        for n in (bench.config.connections, bench.config.few_writers)
+    }
+    return figures
+
+
+ONLY = {"memory": measure_memory, "writes": measure_writes}
+
+
 def run_database(
     kind: str, scale: Scale, config: Config, *, browser: bool, only: str = ""
 ) -> dict:
@@ -164,7 +192,7 @@ def run_database(
             posting += [plan.partners[0] for plan in seeded.live]
             bench.csrf = {p.id: server.csrf(p.token) for p in posting}
             started = time.perf_counter()
-            run = measure_memory if only == "memory" else measure
+            run = ONLY.get(only, measure)
             figures = asyncio.run(run(bench, snapshot, browser=browser))
             figures["seconds"] = time.perf_counter() - started
             figures["seed_seconds"] = seeded.seconds
@@ -180,7 +208,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--only",
-        choices=["memory"],
+        choices=sorted(ONLY),
         help="one case alone; its figures are printed, not put in the report",
     )
     args = parser.parse_args(argv)
@@ -188,6 +216,8 @@ def main(argv: list[str] | None = None) -> dict:
     if args.only == "memory":
         # the case opens streams on the live plans alone: the rest is not seeded
         scale = Scale(entries_per_partner=2, revisions=1, write_plans=0, pdf_entries=2)
+    elif args.only == "writes":
+        scale = Scale(live_plans=0)  # the write cases use the writing plans alone
     config = Config.smoke() if args.smoke else Config()
     if args.rounds:
         config.rounds = args.rounds

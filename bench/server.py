@@ -193,6 +193,10 @@ def main(argv: list[str] | None = None) -> None:
     from backend.live import serving
 
     port, workers, limit, sockets = argv or sys.argv[1:]
+    # for measuring the GIL's switch interval (docs/performance.md, item 10)
+    interval = os.environ.get("BENCH_SWITCH_INTERVAL")
+    if interval:
+        sys.setswitchinterval(float(interval))
     config = uvicorn.Config(
         "bench.app:create",
         factory=True,

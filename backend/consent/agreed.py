@@ -47,12 +47,29 @@ _YESES = (
     .where(col(Consent.entry_id).in_(bindparam("ids", expanding=True)))
     .order_by(col(Consent.given_at))
 )
+_GIVEN_AT = Consent.__table__.c.given_at  # type: ignore[attr-defined]
 _ONE_WORDING = (
     col(Revision.entry_id) == bindparam("entry_id"),
     col(Revision.version) == bindparam("version"),
 )
 _WORDING_TEXT = select(Revision.text).where(*_ONE_WORDING)
 _WORDING_KIND = select(Revision.kind).where(*_ONE_WORDING)
+# one entry's yeses, each row with the kind of its newest wording (`version`); one
+# row of NULL yes columns when it has none
+_YESES_AND_KIND = (
+    sa_select(
+        col(Revision.kind),
+        col(Consent.account_id),
+        col(Consent.version),
+        col(Consent.given_at),
+        col(Consent.withdrawn_at),
+        col(Consent.withdraw_note),
+    )
+    .select_from(Revision)
+    .outerjoin(Consent, col(Consent.entry_id) == col(Revision.entry_id))
+    .where(*_ONE_WORDING)
+    .order_by(col(Consent.given_at))
+)
 # exactly the (entry, version) pairs asked for: with `entry IN … AND version IN …`
 # every version asked of any entry came back for all of them, each one decrypted;
 # as columns, not `Revision` objects, which cost a third more to make
@@ -96,6 +113,33 @@ def yeses_of(
     return found
 
 
+def yeses_and_kind(session: Session, entry: Entry) -> tuple[list[Yes], str | None]:
+    """Every yes ever given to the entry (as `yeses_of`), and the kind of its newest
+    wording (a wording, or a request to take it out), in one query."""
+    rows = session.execute(
+        _YESES_AND_KIND, {"entry_id": entry.id, "version": entry.version}
+    ).all()
+    kind = rows[0][0] if rows else None
+    yeses = [
+        Yes(account_id, version, given, withdrawn, note)
+        for _, account_id, version, given, withdrawn, note in rows
+        if account_id is not None
+    ]
+    return yeses, kind
+
+
+def as_stored(session: Session, moment: datetime) -> datetime:
+    """A time as the database gives it back once written (SQLite keeps no time
+    zone), so that a yes worked out in memory reads as the same yes read back."""
+    dialect = session.get_bind().dialect
+    kind = _GIVEN_AT.type
+    bind = kind.bind_processor(dialect)
+    result = kind.result_processor(dialect, None)
+    value = bind(moment) if bind else moment
+    found: datetime = result(value) if result else value
+    return found
+
+
 def standings(
     session: Session, entries: list[Entry], partners: list[uuid.UUID]
 ) -> dict[uuid.UUID, Standing]:
@@ -112,10 +156,14 @@ def standing_of(
 
 
 def agreed_text(
-    session: Session, entry: Entry, people: dict[uuid.UUID, Person] | None = None
+    session: Session,
+    entry: Entry,
+    people: dict[uuid.UUID, Person] | None = None,
+    found: Standing | None = None,
 ) -> str | None:
-    """The entry's agreed wording, if it has one."""
-    agreed = standing_of(session, entry, people).agreed
+    """The entry's agreed wording, if it has one (`found`: its standing, if the
+    caller has worked it out already)."""
+    agreed = (found or standing_of(session, entry, people)).agreed
     if agreed is None:
         return None
     return session.exec(

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from backend.consent import service
 from backend.consent import versions as agreed_plan
 from backend.consent.snapshots import reading_view
-from backend.deps import CurrentAccount, MemberPlan, SessionDep
+from backend.deps import CurrentAccount, MemberPlan, SessionDep, WriterPlan
 from backend.entries import service as entries
 from backend.errors import FormError, NotFound
 from backend.plans.cards import ENTRY, card, refused
@@ -22,7 +22,7 @@ router = APIRouter()
 @router.post(ENTRY + "/agree", name="consent.agree")
 def agree(
     request: Request,
-    plan: MemberPlan,
+    plan: WriterPlan,
     account: CurrentAccount,
     session: SessionDep,
     entry_id: str,

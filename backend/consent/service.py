@@ -13,16 +13,18 @@ from sqlmodel import Session, col, select
 from backend import changes
 from backend.consent.agreed import (
     agreed_text,
-    newest_is_removal,
+    as_stored,
     place_of,
     standing_of,
+    yeses_and_kind,
 )
 from backend.consent.versions import refresh_plan_version
 from backend.db import record_signal, utc_now
-from backend.entries.rules import in_plan, yes_word
+from backend.entries.rules import Yes, in_plan, yes_word
+from backend.entries.rules import standing as rules_standing
 from backend.errors import Conflict, FormError, NotFound
 from backend.members import people_of
-from backend.models import Consent, Entry, Flag, Membership, Plan
+from backend.models import REMOVAL, Consent, Entry, Flag, Membership, Plan
 from backend.text import clean_text
 
 NOTE_MAX = 1000
@@ -50,8 +52,9 @@ _STANDING_YES = select(Consent.id).where(
 
 def record_consent(
     session: Session, entry: Entry, account_id: uuid.UUID, *, new_wording: bool = False
-) -> None:
-    """A standing yes from `account_id` to the entry's newest version.
+) -> Consent | None:
+    """A standing yes from `account_id` to the entry's newest version; the yes
+    added, or None if one was standing already.
 
     `new_wording`: the version was written just now, so no yes to it can exist
     yet (a yes points at its wording) and none is looked for.
@@ -71,11 +74,24 @@ def record_consent(
             },
         ).first()
     )
-    if standing is None:
-        session.add(
-            Consent(entry_id=entry.id, account_id=account_id, version=entry.version)
-        )
-        session.flush()
+    if standing is not None:
+        return None
+    return _add_yes(session, entry, account_id)
+
+
+def _add_yes(session: Session, entry: Entry, account_id: uuid.UUID) -> Consent:
+    consent = Consent(entry_id=entry.id, account_id=account_id, version=entry.version)
+    session.add(consent)
+    session.flush()
+    return consent
+
+
+def with_yes(session: Session, yeses: list[Yes], consent: Consent | None) -> list[Yes]:
+    """`yeses` (read before `consent` was added) with it, as they would be read now."""
+    if consent is None:
+        return yeses
+    given = as_stored(session, consent.given_at)
+    return [*yeses, Yes(consent.account_id, consent.version, given)]
 
 
 def agree(
@@ -86,16 +102,28 @@ def agree(
     A yes to a request to take the entry out, once both have said it, takes the
     entry out of the plan.
     """
+    people = people_of(session, plan.id)
+    if account_id not in people:
+        # no longer a partner: the route may have checked before this transaction
+        raise NotFound
     if not in_plan(entry):
         raise NotFound
     if version != entry.version:
         raise StaleConsent(entry)
     if yes_word(entry, account_id) is None:
         raise FormError({"form": "These are your own words: they need no yes."})
-    record_consent(session, entry, account_id)
-    people = people_of(session, plan.id)
-    standing = standing_of(session, entry, people)
-    if standing.agreed == entry.version and newest_is_removal(session, entry):
+    # every yes to the entry and its newest wording's kind, read once: the yes
+    # added here is added to them, not read again
+    yeses, kind = yeses_and_kind(session, entry)
+    mine = any(
+        y.standing and y.account_id == account_id and y.version == entry.version
+        for y in yeses
+    )
+    added = None if mine else _add_yes(session, entry, account_id)
+    standing = rules_standing(
+        entry.version, with_yes(session, yeses, added), list(people)
+    )
+    if standing.agreed == entry.version and kind == REMOVAL:
         entry.deleted_at = utc_now()
         entry.deleted_by = account_id
         session.add(entry)

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backend import changes
-from backend.deps import CurrentAccount, MemberPlan, SessionDep
+from backend.deps import CurrentAccount, MemberPlan, SessionDep, WriterPlan
 from backend.entries import rules, service
 from backend.entries.diff import word_diff
 from backend.entries.sections import BY_KEY, RESPONSES
@@ -250,7 +250,7 @@ def edit_form(
 @router.post(ENTRY, name="entries.edit")
 def edit_entry(
     request: Request,
-    plan: MemberPlan,
+    plan: WriterPlan,
     account: CurrentAccount,
     session: SessionDep,
     entry_id: str,

@@ -16,13 +16,20 @@ from backend import changes
 from backend.consent.agreed import (
     agreed_text,
     newest_is_removal,
+    place_of,
     standing_of,
     yeses_of,
 )
-from backend.consent.service import NOTE_MAX, record_consent, withdraw_proposal
+from backend.consent.service import (
+    NOTE_MAX,
+    record_consent,
+    with_yes,
+    withdraw_proposal,
+)
 from backend.consent.versions import refresh_plan_version
 from backend.db import record_signal, utc_now
 from backend.entries import rules
+from backend.entries.rules import Yes, standing
 from backend.entries.sections import BY_KEY, RESPONSES
 from backend.errors import Conflict, FormError, NotFound
 from backend.members import FORMER_NAME, Person, people_of
@@ -217,6 +224,10 @@ def edit_entry(
     stays in force until both have said yes to the new one (invariant 6).
     """
     entry = get_entry(session, plan, entry_id, author_id, for_update=True)
+    people = people_of(session, plan.id)
+    if author_id not in people:
+        # no longer a partner: the route may have checked before this transaction
+        raise NotFound
     _require_change(entry, author_id)
     if entry.deleted_at is not None:
         raise FormError({"form": "This entry was removed. Restore it to change it."})
@@ -225,8 +236,8 @@ def edit_entry(
         raise StaleEdit(entry, clean_text(text))
     if wording == entry.text and not newest_is_removal(session, entry):
         return entry
-    people = people_of(session, plan.id)
-    if wording == agreed_text(session, entry, people):
+    before = standing_of(session, entry, people)
+    if wording == agreed_text(session, entry, people, before):
         # back to what is agreed: that is taking my proposal back, not a new one
         return withdraw_proposal(session, plan, entry, account_id=author_id)
     _new_version(entry, wording, author_id)
@@ -239,6 +250,7 @@ def edit_entry(
         author_id=author_id,
         debrief_id=debrief_id,
         people=people,
+        yeses=list(before.yeses),
     )
     session.commit()
     return entry
@@ -261,9 +273,11 @@ def _save_wording(
     kind: str = WORDING,
     note: str | None = None,
     people: dict[uuid.UUID, Person] | None = None,
+    yeses: list[Yes] | None = None,
 ) -> None:
     """Append the entry's newest version as a revision; writing it is saying yes.
-    (`people`: the plan's partners, if the caller has read them already.)"""
+    (`people`: the plan's partners, `yeses`: every yes to the entry before this
+    wording, if the caller has read them already.)"""
     session.add(
         Revision(
             entry_id=entry.id,
@@ -276,8 +290,13 @@ def _save_wording(
         )
     )
     session.flush()
-    record_consent(session, entry, author_id, new_wording=True)
-    refresh_plan_version(session, plan, entry_id=entry.id, people=people)
+    added = record_consent(session, entry, author_id, new_wording=True)
+    place = None
+    if people is not None and yeses is not None:
+        # where the entry stands now: the yeses before, and the writer's yes
+        found = standing(entry.version, with_yes(session, yeses, added), list(people))
+        place = place_of(people, entry, found)
+    refresh_plan_version(session, plan, entry_id=entry.id, people=people, place=place)
 
 
 def remove_entry(
