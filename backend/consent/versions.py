@@ -107,18 +107,30 @@ def refresh_plan_version(
     # say so without opening (decrypting, parsing) the whole agreed plan
     latest, before = _newest_two(session, plan.id)
     snapshot = None
+    taken_back = False
     if latest is not None and entry_id is not None:
         place = place or entry_place(session, plan, entry_id, people)
-        if latest.signature is not None and _unchanged_for(latest, entry_id, place):
+        # who took a yes back, when and why, and whose yes still stands, is not in
+        # the signature: a taken-back entry's part is compared whole
+        taken_back = any(key.startswith("back:") for key, _ in place.signature())
+        if (
+            not taken_back
+            and latest.signature is not None
+            and _unchanged_for(latest, entry_id, place)
+        ):
             return None
         snapshot = patched_snapshot(session, plan, latest.snapshot, entry_id, place)
     if snapshot is None:
         snapshot = agreed_snapshot(session, plan)
+    # the same entries stand, but a yes taken back is told anew
+    retold = (
+        taken_back and latest is not None and _told(snapshot) != _told(latest.snapshot)
+    )
     now_signed = _signed(signature(snapshot))
-    if now_signed == (signature_of(latest) if latest else []):
+    if now_signed == (signature_of(latest) if latest else []) and not retold:
         return None
     if latest is not None and not is_sealed(latest, now=moment):
-        if before is not None and signature_of(before) == now_signed:
+        if not retold and before is not None and signature_of(before) == now_signed:
             # the sitting undid its own changes: nothing new to keep
             session.delete(latest)
             session.flush()
@@ -149,6 +161,11 @@ def refresh_plan_version(
     session.add(version)
     session.flush()
     return version
+
+
+def _told(snapshot: dict[str, Any]) -> list[Any]:
+    """What a version says of the yeses taken back."""
+    return list(snapshot.get("taken_back", []))
 
 
 def _signed(pairs: list[tuple[str, int]]) -> list[list[Any]]:

@@ -106,6 +106,16 @@ def test_patched_versions_equal_a_full_rebuild(session):
             ("agree", 1, 0),
         ]
     )
+    @example(  # both take a yes back, then one agrees to another entry
+        [
+            ("add", 1, "signals"),
+            ("add", 0, "signals"),
+            ("agree", 0, 0),
+            ("take_back", 0, 0),
+            ("take_back", 1, 0),
+            ("agree", 1, 1),
+        ]
+    )
     def run(steps):
         a, b = make_account(session, "A"), make_account(session, "B")
         plan = make_plan(session, a, b)
