@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, bindparam, delete
 from sqlmodel import Session, col, select
 
 from backend.auth.tokens import digest, new_token, sign
@@ -83,6 +83,14 @@ def _expired(row: AuthSession, settings: Settings, now: datetime) -> bool:
     return now - _last_request(row) > idle or now - row.created_at > absolute
 
 
+# built once, bound when it runs: this runs before every request
+_SESSION_AND_ACCOUNT = (
+    select(AuthSession, Account)
+    .outerjoin(Account, col(Account.id) == AuthSession.account_id)
+    .where(col(AuthSession.token_hash) == bindparam("token_hash"))
+)
+
+
 def identify(
     engine: Engine, settings: Settings, secret: str, cookies: dict[str, str]
 ) -> Visitor:
@@ -95,9 +103,7 @@ def identify(
         with new_session(engine) as session:
             # one round trip: this runs before every request of a signed-in person
             found = session.exec(
-                select(AuthSession, Account)
-                .outerjoin(Account, col(Account.id) == AuthSession.account_id)
-                .where(AuthSession.token_hash == token_hash)
+                _SESSION_AND_ACCOUNT, params={"token_hash": token_hash}
             ).first()
         row, account = found if found else (None, None)
         if row and account and not _expired(row, settings, now):

@@ -3,7 +3,6 @@
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.exc import IntegrityError
@@ -202,14 +201,17 @@ def make_invite(
     return token
 
 
+_ACTIVE_INVITE = select(Invite).where(
+    col(Invite.plan_id) == bindparam("plan_id"),
+    col(Invite.used_at).is_(None),
+    col(Invite.revoked_at).is_(None),
+    col(Invite.expires_at) > bindparam("now"),
+)
+
+
 def active_invite(session: Session, plan_id: uuid.UUID) -> Invite | None:
     invite = session.exec(
-        select(Invite).where(
-            Invite.plan_id == plan_id,
-            col(Invite.used_at).is_(None),
-            col(Invite.revoked_at).is_(None),
-            col(Invite.expires_at) > utc_now(),
-        )
+        _ACTIVE_INVITE, params={"plan_id": plan_id, "now": utc_now()}
     ).first()
     if invite is not None:
         changes.expires(invite.expires_at)  # gone from the page when it runs out
@@ -326,16 +328,3 @@ def leave(session: Session, plan: Plan, *, account_id: uuid.UUID) -> bool:
         refresh_plan_version(session, plan)
         record_signal(session, plan.id, "plan", plan.id)
     return gone
-
-
-def membership_view(
-    session: Session, plan: Plan, account_id: uuid.UUID
-) -> dict[str, Any]:
-    """What the plan page needs to show about who is in it and who is invited."""
-    everyone = partners(session, plan.id)
-    return {
-        "plan": plan,
-        "me": next(a for a in everyone if a.id == account_id),
-        "partner": next((a for a in everyone if a.id != account_id), None),
-        "invite": active_invite(session, plan.id),
-    }
