@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Executable, event, select, update
+from sqlalchemy import Executable, bindparam, event, select, update
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col
@@ -154,18 +154,20 @@ def _refuse_untraced(state: ORMExecuteState) -> None:
         )
 
 
+# built once, bound when it runs: every write transaction sends it
+_RAISE_STAMPS = (
+    update(Plan)
+    .where(col(Plan.id).in_(bindparam("ids", expanding=True)))
+    .values(stamp=col(Plan.stamp) + 1)
+)
+
+
 @event.listens_for(Session, "before_commit")
 def _raise_stamps(session: Session) -> None:
     session.flush()
     touched = session.info.pop(TOUCHED, None)
     if touched and UNTRACKED not in session.info:
-        raise_stamp = (
-            update(Plan)
-            .where(col(Plan.id).in_(sorted(touched)))
-            .values(stamp=Plan.stamp + 1)
-            .execution_options(synchronize_session=False)
-        )
-        session.connection().execute(raise_stamp)
+        session.connection().execute(_RAISE_STAMPS, {"ids": sorted(touched)})
 
 
 @event.listens_for(Session, "after_rollback")
