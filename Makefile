@@ -43,8 +43,14 @@ demo: $(STAMP) $(VENDOR)
 	$(BIN)/mutual migrate
 	$(BIN)/mutual demo
 
+# tests/test_processes.py starts, stops and kills whole server processes and counts
+# how the kernel spreads connections between them: it runs after the rest, alone
+# (beside another test worker, a connection was seen reset after a worker's death).
+# pytest's exit code 5 says PYTEST_ARGS selected none of it.
+SOLO := tests/test_processes.py
 test: $(DEV_STAMP) $(VENDOR)
-	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadfile --ignore=$(SOLO) $(PYTEST_ARGS)
+	$(BIN)/pytest $(SOLO) $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # Benchmarks against a floor route, on SQLite and PostgreSQL (docs/performance.md);
 # writes bench/results/latest.json. Not part of `make test`.
