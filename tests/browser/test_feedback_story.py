@@ -79,7 +79,12 @@ def test_nothing_watches_until_chosen(new_context):
         wait_for_sse_open(person.page)
 
     # Lee's words reach Noor's open page live: seen, so never counted as new
-    add_entry(lee.page, SIGNALS, "Texting a blue heart.")
+    # (the open page says so when it re-asks its line of what is new: that
+    # answer is waited for, or the reload below could come before it is asked)
+    with noor.page.expect_response(
+        lambda r: "/news?" in r.url and r.ok, timeout=LIVE_MS
+    ):
+        add_entry(lee.page, SIGNALS, "Texting a blue heart.")
     expect(entry_card(noor.page, "blue heart")).to_be_visible(timeout=LIVE_MS)
     expect(noor.page.locator("#news_line a")).to_have_count(0)
     noor.page.reload()
