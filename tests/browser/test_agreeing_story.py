@@ -10,6 +10,7 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import wait_for_sse_open
 from tests.browser.plan_steps import (
     EDGE,
     LIVE_MS,
@@ -47,6 +48,7 @@ def test_agreed_words_stay_until_both_change_them_on_phones(new_context) -> None
     sam.page.goto(f"{plan_path}/agreed")
     expect(sam.page.get_by_role("main")).to_contain_text(RESPONSE)
     sam.page.go_back()
+    wait_for_sse_open(sam.page)  # the page came back afresh: its stream too
 
     # Alex thinks better of it: the request is gone, the words never left
     alexs.get_by_role("button", name="Keep it after all").click()

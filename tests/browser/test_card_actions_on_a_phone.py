@@ -128,13 +128,23 @@ def test_a_menu_that_could_not_come_tries_again(new_context) -> None:
     kai, _ren, _path = together(new_context, "Kai", "Ren", "Patchy line", **PHONE)
     add_entry(kai.page, HOT, KAIS_HOT)
     menu = entry_card(kai.page, KAIS_HOT).locator("details.card-more")
-    kai.page.route("**/more", lambda route: route.abort())
+    dropped: list[Route] = []
+    kai.page.route("**/more", lambda route: (dropped.append(route), route.abort()))
     menu.locator("> summary").click()
+    for _ in range(100):  # the menu asked, and the line dropped it
+        if dropped:
+            break
+        kai.page.wait_for_timeout(50)
     expect(menu.locator(".more-slot > a")).to_be_visible()
     kai.page.unroute("**/more")
     held: list[Route] = []
     kai.page.route("**/more", lambda route: held.append(route))
-    menu.locator("> summary").click()
+    # closed, and its toggle told, before it is opened again: two clicks in one
+    # moment are one toggle to the browser, and nothing would open
+    menu.evaluate(
+        "d => new Promise(r => { d.addEventListener('toggle', r, {once: true});"
+        " d.open = false; })"
+    )
     menu.locator("> summary").click()
     for _ in range(100):
         if held:
