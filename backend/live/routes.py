@@ -19,7 +19,7 @@ from backend.entries import service as entries_service
 from backend.entries.sections import BY_KEY
 from backend.error_pages import error_page
 from backend.errors import NotFound
-from backend.live.broker import Broker, Listener, StreamBudget, StreamsFull
+from backend.live.broker import Broker, Event, Listener, StreamBudget, StreamsFull
 from backend.live.stream import HandedOver, LiveStream
 from backend.members import people_of
 from backend.models import Plan
@@ -99,10 +99,22 @@ async def _closed(
         announce_presence(broker, key, account_id)
 
 
+def _stamp_of(engine: Engine | Connection, plan_id: uuid.UUID) -> int | None:
+    with new_session(engine) as session:
+        plan = session.get(Plan, plan_id)
+        return plan.stamp if plan else None
+
+
 @router.get("/plans/{plan_id}/events", name="live.events")
-async def events(request: Request, plan_id: str, account: CurrentAccount) -> Response:
+async def events(
+    request: Request, plan_id: str, account: CurrentAccount, stamp: int | None = None
+) -> Response:
     """Authorises once at connect, then holds no database session while it waits;
-    the open stream is served by backend.live.stream."""
+    the open stream is served by backend.live.stream.
+
+    `stamp` is the plan's stamp as the page asking was built: what changed after
+    that and before this stream was listening was told to no one, so the stream
+    then begins by telling the page to fetch itself again."""
     engine = request.app.state.engine
     key, announced = await run_in_threadpool(_check_member, engine, plan_id, account.id)
     broker = broker_of(request)
@@ -133,6 +145,11 @@ async def events(request: Request, plan_id: str, account: CurrentAccount) -> Res
             )
         refused.headers["Retry-After"] = str(RETRY_STREAM_SECONDS)
         return refused
+    if stamp is not None:
+        # read once the listener is open: a change after this is signalled to it
+        now = await run_in_threadpool(_stamp_of, engine, key)
+        if now != stamp:
+            listener.offer(Event("plan", str(key)))
     if announced:
         announce_presence(broker, key, account.id)
     on_close = partial(_closed, broker, engine, key, listener, account.id, announced)

@@ -2,6 +2,7 @@
 lifetime, and giving back its place when the browser goes or stops reading."""
 
 import asyncio
+import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +14,7 @@ from backend.headers import SECURITY_HEADERS
 from backend.live import stream as live_stream
 from backend.live.broker import Broker, StreamBudget
 from backend.live.stream import LiveStream, StreamStalled
+from tests.web.steps import add
 from tests.web.test_live import (
     OpenPage,
     Stream,
@@ -162,3 +164,40 @@ def test_a_browser_that_stops_reading_is_dropped_and_stops_counting(monkeypatch)
     assert sent == [b"", live_stream.HELLO]
     assert took < 2
     assert broker.count() == 0
+
+
+STAMPED = r"/events\?stamp=(\d+)"
+
+
+def _next_event(lines) -> str:
+    for line in lines:
+        if line.startswith("event: ") and line != "event: ping":
+            return line.removeprefix("event: ")
+    raise AssertionError("the stream ended")
+
+
+def test_a_change_made_before_the_stream_opened_reaches_the_page(partners, live_url):
+    """Between a page being built and its stream listening, a change is told to
+    no one; the page says which stamp it was built at, and the stream begins by
+    telling it to fetch itself again if the plan has changed since."""
+    cookies = dict(partners.alex.cookies)
+    with httpx.Client(cookies=cookies, timeout=10) as http:
+        built = re.search(
+            r"/events\?stamp=(\d+)", http.get(f"{live_url}{partners.path}").text
+        )
+        assert built, "the page names its stamp to its stream"
+        add(partners.sam, partners.path, "signals", "A blue heart.")  # no stream yet
+        events = f"{live_url}{partners.path}/events"
+        with http.stream("GET", f"{events}?stamp={built[1]}") as response:
+            lines = response.iter_lines()
+            assert _next_event(lines) == "hello"
+            assert _next_event(lines) == "plan"
+        # a page built after the change has nothing to catch up on
+        now = re.search(
+            r"/events\?stamp=(\d+)", http.get(f"{live_url}{partners.path}").text
+        )
+        with http.stream("GET", f"{events}?stamp={now[1]}") as response:
+            lines = response.iter_lines()
+            assert _next_event(lines) == "hello"
+            add(partners.sam, partners.path, "signals", "A green heart.")
+            assert _next_event(lines) == "entry"
