@@ -86,13 +86,6 @@ def untracked(session: Session) -> None:
     session.info[UNTRACKED] = True
 
 
-def plans_of_account(session: Session, account_id: uuid.UUID) -> list[uuid.UUID]:
-    query = select(col(Membership.plan_id)).where(
-        col(Membership.account_id) == account_id
-    )
-    return list(session.execute(query).scalars())
-
-
 def _plans_of(session: Session, rows: Iterable[Any]) -> set[uuid.UUID]:
     plans: set[uuid.UUID] = set()
     entries: set[uuid.UUID] = set()
@@ -120,8 +113,11 @@ def _plans_of(session: Session, rows: Iterable[Any]) -> set[uuid.UUID]:
     if debriefs:
         query = select(col(Debrief.plan_id)).where(col(Debrief.id).in_(debriefs))
         plans.update(session.execute(query).scalars())
-    for account_id in accounts:
-        plans.update(plans_of_account(session, account_id))
+    if accounts:
+        query = select(col(Membership.plan_id)).where(
+            col(Membership.account_id).in_(accounts)
+        )
+        plans.update(session.execute(query).scalars())
     return plans
 
 

@@ -54,8 +54,9 @@ def delete_account(
     if not hasher.verify(account.password_hash, password[:1024]):
         raise FormError({"password": NOT_DELETED})
     # what their partners' pages show changes: the stamps of all their plans rise
-    changes.touch(session, changes.plans_of_account(session, account_id))
-    for plan in plans_of(session, account_id):
+    plans = plans_of(session, account_id)
+    changes.touch(session, [plan.id for plan in plans])
+    for plan in plans:
         leave(session, plan, account_id=account_id)
     # rate-limit buckets hold the email address and the sender's address only
     # as hashes keyed with the secret, or the account's id
