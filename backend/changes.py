@@ -9,6 +9,10 @@ flushes; a bulk statement (an UPDATE or DELETE that never loads its rows) cannot
 be traced to its plans, so it must say them first with `touch`, and one that
 does not is refused.
 
+Every entry keeps one too, `entry.stamp`, raised by every transaction that
+changes what its card shows: the entry, its wordings, yeses and flags, and its
+links (both ends). A card built once is kept under it (backend/plans/shelf.py).
+
 A page then also depends on time: "5 minutes ago" becomes "6 minutes ago", an
 invitation runs out, the day turns. Whatever decides such a thing while a page
 is being built says when its answer would change (`expires`), and the page's
@@ -45,6 +49,13 @@ from backend.models import (
 )
 
 TOUCHED = "mutual_touched_plans"
+# entries whose cards change, and plans all of whose cards do (a bulk statement)
+TOUCHED_ENTRIES = "mutual_touched_entries"
+TOUCHED_WHOLE = "mutual_touched_whole_plans"
+# a bulk statement said which cards it changes (`touch` with entries, or whole plans)
+CARDS_SAID = "mutual_cards_said"
+# entries whose stamps this transaction raised as it wrote them
+RAISED_ENTRIES = "mutual_raised_entries"
 UNSEEN = "mutual_shown_nowhere"
 UNTRACKED = "mutual_untracked"
 # rows that name their plan
@@ -63,15 +74,36 @@ _OF_ENTRY = (Revision, Consent, Flag)
 _OF_DEBRIEF = (DebriefAnswer,)
 _SHOWN_ROWS = (Plan, Account, *_OF_PLAN, *_OF_ENTRY, *_OF_DEBRIEF)
 _SHOWN = {str(model.__tablename__) for model in _SHOWN_ROWS}
+# tables a card shows: a bulk statement on them must say which cards it changes
+_CARD_TABLES = {str(m.__tablename__) for m in (Entry, EntryLink, *_OF_ENTRY)}
 
 
 class UntracedChange(RuntimeError):
     """A bulk statement changed what a plan shows without saying which plan."""
 
 
-def touch(session: Session, plan_ids: Iterable[uuid.UUID]) -> None:
+def touch(
+    session: Session,
+    plan_ids: Iterable[uuid.UUID],
+    *,
+    entries: Iterable[uuid.UUID] | None = None,
+) -> None:
     """Say that this transaction changes these plans, for a bulk statement that
-    follows (the flush finds every other change by itself)."""
+    follows (the flush finds every other change by itself): every card of them,
+    or only the cards of `entries` (none, for rows no card shows)."""
+    plans = set(plan_ids)
+    _touch_plans(session, plans)
+    if entries is None:
+        session.info.setdefault(TOUCHED_WHOLE, set()).update(plans)
+        session.info[CARDS_SAID] = True
+    else:
+        named = set(entries)
+        session.info.setdefault(TOUCHED_ENTRIES, set()).update(named)
+        if named:
+            session.info[CARDS_SAID] = True
+
+
+def _touch_plans(session: Session, plan_ids: Iterable[uuid.UUID]) -> None:
     session.info.setdefault(TOUCHED, set()).update(plan_ids)
 
 
@@ -133,7 +165,34 @@ def _note_changed_plans(session: Session, _context: Any, _instances: Any) -> Non
         and session.is_modified(row, include_collections=False)
     ]
     if changed:
-        touch(session, _plans_of(session, changed))
+        _touch_plans(session, _plans_of(session, changed))
+        cards = _entries_of(changed)
+        # an entry written anyway raises its own stamp in the same UPDATE, and a
+        # new one needs none: only the others take a statement of their own
+        raised = session.info.setdefault(RAISED_ENTRIES, set())
+        for row in changed:
+            if isinstance(row, Entry) and row not in session.deleted:
+                if row not in session.new and row.id not in raised:
+                    row.stamp = col(Entry.stamp) + 1  # type: ignore[assignment]
+                raised.add(row.id)
+        cards -= raised
+        if cards:
+            session.info.setdefault(TOUCHED_ENTRIES, set()).update(cards)
+
+
+def _entries_of(rows: Iterable[Any]) -> set[uuid.UUID]:
+    """The entries whose cards show these rows: an entry, its wordings, yeses and
+    flags, and both ends of a link (a card shows what it answers, and what
+    answers it)."""
+    found: set[uuid.UUID] = set()
+    for row in rows:
+        if isinstance(row, Entry):
+            found.add(row.id)
+        elif isinstance(row, _OF_ENTRY):
+            found.add(row.entry_id)
+        elif isinstance(row, EntryLink):
+            found.update((row.response_id, row.target_id))
+    return found
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -141,12 +200,17 @@ def _refuse_untraced(state: ORMExecuteState) -> None:
     if not (state.is_insert or state.is_update or state.is_delete):
         return
     info = state.session.info
-    if TOUCHED in info or UNTRACKED in info or state.execution_options.get(UNSEEN):
+    if UNTRACKED in info or state.execution_options.get(UNSEEN):
         return
-    table = getattr(state.statement, "table", None)
-    if getattr(table, "name", None) in _SHOWN:
+    name = getattr(getattr(state.statement, "table", None), "name", None)
+    if name in _CARD_TABLES and CARDS_SAID not in info:
         raise UntracedChange(
-            f"a bulk change to {table.name} must say its plans first (changes.touch)"  # type: ignore[union-attr]
+            f"a bulk change to {name} must say its plans and cards first"
+            " (changes.touch)"
+        )
+    if name in _SHOWN and TOUCHED not in info:
+        raise UntracedChange(
+            f"a bulk change to {name} must say its plans first (changes.touch)"
         )
 
 
@@ -158,17 +222,44 @@ _RAISE_STAMPS = (
 )
 
 
+_RAISE_ENTRY_STAMPS = (
+    update(Entry)
+    .where(col(Entry.id).in_(bindparam("ids", expanding=True)))
+    .values(stamp=col(Entry.stamp) + 1)
+)
+_RAISE_PLAN_ENTRY_STAMPS = (
+    update(Entry)
+    .where(col(Entry.plan_id).in_(bindparam("ids", expanding=True)))
+    .values(stamp=col(Entry.stamp) + 1)
+)
+
+
 @event.listens_for(Session, "before_commit")
 def _raise_stamps(session: Session) -> None:
     session.flush()
-    touched = session.info.pop(TOUCHED, None)
-    if touched and UNTRACKED not in session.info:
-        session.connection().execute(_RAISE_STAMPS, {"ids": sorted(touched)})
+    info = session.info
+    touched = info.pop(TOUCHED, None)
+    cards = info.pop(TOUCHED_ENTRIES, None)
+    whole = info.pop(TOUCHED_WHOLE, None)
+    info.pop(CARDS_SAID, None)
+    if cards:
+        cards -= info.get(RAISED_ENTRIES, set())
+    info.pop(RAISED_ENTRIES, None)
+    if UNTRACKED in info:
+        return
+    connection = session.connection()
+    if touched:
+        connection.execute(_RAISE_STAMPS, {"ids": sorted(touched)})
+    if whole:
+        connection.execute(_RAISE_PLAN_ENTRY_STAMPS, {"ids": sorted(whole)})
+    if cards:
+        connection.execute(_RAISE_ENTRY_STAMPS, {"ids": sorted(cards)})
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_touched(session: Session) -> None:
-    session.info.pop(TOUCHED, None)
+    for key in (TOUCHED, TOUCHED_ENTRIES, TOUCHED_WHOLE, RAISED_ENTRIES, CARDS_SAID):
+        session.info.pop(key, None)
 
 
 _until: ContextVar[list[datetime] | None] = ContextVar("changes_until", default=None)

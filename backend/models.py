@@ -239,6 +239,8 @@ class Entry(SQLModel, table=True):
     deleted_by: uuid.UUID | None = _fk("account.id", nullable=True, cascade=False)
     # why it was taken out, if they said
     removed_note: str | None = Field(default=None, sa_type=Sealed)
+    # raised by every change to what its card shows (backend/changes.py)
+    stamp: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Revision(SQLModel, table=True):

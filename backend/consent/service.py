@@ -182,7 +182,7 @@ def _withdraw(
 ) -> int:
     """Withdraw this person's standing yeses to the entry (newer ones only, if
     asked); the rows stay, with when and why."""
-    changes.touch(session, [entry.plan_id])
+    changes.touch(session, [entry.plan_id], entries=[entry.id])
     query = update(Consent).where(
         and_(
             col(Consent.entry_id) == entry.id,

@@ -469,7 +469,7 @@ def unlink_response(
 ) -> None:
     response = get_entry(session, plan, response_id, account_id)
     target = uuid.UUID(target_id)
-    changes.touch(session, [plan.id])
+    changes.touch(session, [plan.id], entries=[response.id, target])
     session.exec(
         delete(EntryLink).where(
             col(EntryLink.response_id) == response.id,

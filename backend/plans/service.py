@@ -178,7 +178,7 @@ def make_invite(
     if len(partners(session, plan.id)) >= 2:
         raise FormError({"invite": "This plan already has two partners."})
     now = utc_now()
-    changes.touch(session, [plan.id])
+    changes.touch(session, [plan.id], entries=())
     session.exec(
         update(Invite)
         .where(
@@ -219,7 +219,7 @@ def active_invite(session: Session, plan_id: uuid.UUID) -> Invite | None:
 
 
 def revoke_invites(session: Session, plan: Plan) -> None:
-    changes.touch(session, [plan.id])
+    changes.touch(session, [plan.id], entries=())
     session.exec(
         update(Invite)
         .where(col(Invite.plan_id) == plan.id, col(Invite.used_at).is_(None))
@@ -274,7 +274,7 @@ def accept_invite(session: Session, token: str, *, account_id: uuid.UUID) -> Pla
     if not free:
         raise InviteProblem("This plan already has two partners.")
     now = utc_now()
-    changes.touch(session, [invite.plan_id])
+    changes.touch(session, [invite.plan_id], entries=())
     claimed = session.exec(
         update(Invite)
         .where(

@@ -11,10 +11,12 @@ from sqlalchemy import Engine, event
 
 from tests.web.steps import add, agree, entry_id
 
-# PostgreSQL's count includes the savepoints a rolled-back test runs in
+# PostgreSQL's count includes the savepoints a rolled-back test runs in. An agree
+# raises its entry's stamp in a statement of its own (a save raises it in the
+# entry's own UPDATE): the kept cards depend on it (backend/plans/shelf.py).
 BUDGET = {
-    "sqlite": {"page": 16, "fragment": 9, "save": 22, "agree": 24},
-    "postgres": {"page": 19, "fragment": 11, "save": 28, "agree": 30},
+    "sqlite": {"page": 16, "fragment": 9, "save": 22, "agree": 25},
+    "postgres": {"page": 19, "fragment": 11, "save": 28, "agree": 31},
 }
 
 
