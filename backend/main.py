@@ -46,6 +46,7 @@ from backend.notes import routes as note_routes
 from backend.now import routes as now_routes
 from backend.plans import import_routes
 from backend.plans import routes as plan_routes
+from backend.plans.shelf import Shelf
 from backend.retention import keep_tidy
 
 log = logging.getLogger("mutual")
@@ -170,6 +171,7 @@ def create_app(
     app.state.keys = use_keys(settings)
     app.state.hasher = Hasher(settings)
     app.state.broker = Broker()
+    app.state.shelf = Shelf()
     if engine is not None:
         app.state.engine = engine
 

@@ -74,7 +74,7 @@ def path_for(request: Request, name: str, **params: Any) -> str:
     return template
 
 
-def _request_globals(request: Request) -> dict[str, Any]:
+def request_globals(request: Request) -> dict[str, Any]:
     state = request.state
     return {
         "url_for": lambda name, **params: path_for(request, name, **params),
@@ -118,7 +118,7 @@ def local(moment: datetime) -> datetime:
 
 
 templates = Jinja2Blocks(
-    directory=str(ROOT / "templates"), context_processors=[_request_globals]
+    directory=str(ROOT / "templates"), context_processors=[request_globals]
 )
 templates.env.filters["ago"] = ago
 templates.env.filters["exact"] = exact

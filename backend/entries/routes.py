@@ -23,6 +23,7 @@ from backend.plans.cards import (
     refused,
 )
 from backend.plans.page import EntryView, plan_page
+from backend.plans.shelf import Shelving
 from backend.web import is_fragment, redirect, render, shown_before
 
 router = APIRouter()
@@ -118,8 +119,9 @@ def entry_card(
     if (unchanged := shown_before(request, plan)) is not None:
         return unchanged
     with changes.watching():
-        page, view = card_view(session, plan, account.id, entry_id)
         pinned_text = str(pinned_id(session, plan, debrief) or "")
+        shelf = Shelving(request, pinned_text)
+        page, view = card_view(session, plan, account.id, entry_id, shelf)
         return render(
             request,
             "entries/entry.html",

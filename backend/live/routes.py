@@ -27,6 +27,7 @@ from backend.models import Plan
 from backend.plans import service as plans_service
 from backend.plans.page import plan_page
 from backend.plans.presence import shows_presence
+from backend.plans.shelf import Shelving
 from backend.web import is_fragment, path_for, redirect, render
 
 router = APIRouter()
@@ -200,19 +201,22 @@ def section_list(
         raise NotFound
     if not is_fragment(request):
         return _to_plan(request, plan, f"#section-{key}")
-    page = plan_page(session, plan, account.id)
+    debriefed = pinnable(session, plan, debrief)
+    pinned_id = str(debriefed.id) if debriefed else ""
+    shelf = Shelving(request, pinned_id)
+    page = plan_page(session, plan, account.id, entry_texts=False, shelf=shelf)
     person = None
     if spec is not None and spec.personal:
         person = next((p for p in page.people.values() if str(p.id) == owner), None)
         if person is None:
             raise NotFound
-    debriefed = pinnable(session, plan, debrief)
+    shelf.fill(page, plan)
     context = {
         "plan": plan,
         "page": page,
         "spec": spec,
         "person": person,
-        "pinned_id": str(debriefed.id) if debriefed else "",
+        "pinned_id": pinned_id,
     }
     block = "removed_list" if key == "removed" else "entry_list"
     return render(request, "plans/detail.html", context, block=block)

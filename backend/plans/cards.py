@@ -14,7 +14,8 @@ from backend.debriefs.service import pinnable
 from backend.entries.service import get_entry
 from backend.errors import DomainError, FormError, NotFound
 from backend.models import Plan
-from backend.plans.page import EntryView, PlanPage, plan_page
+from backend.plans.page import Card, PlanPage, plan_page
+from backend.plans.shelf import Shelving
 from backend.web import is_fragment, path_for, redirect, render
 
 ENTRY = "/plans/{plan_id}/entries/{entry_id}"
@@ -52,19 +53,24 @@ def card(
 
 
 def card_view(
-    session: Session, plan: Plan, account_id: uuid.UUID, entry_id: str | uuid.UUID
-) -> tuple[PlanPage, EntryView]:
+    session: Session,
+    plan: Plan,
+    account_id: uuid.UUID,
+    entry_id: str | uuid.UUID,
+    shelf: Shelving,
+) -> tuple[PlanPage, Card]:
     """The entry's card (in the plan or removed) as this viewer sees it, with the
-    page it belongs to; NotFound unless it is an entry of this plan the viewer
-    may see. One read: no separate look-up of the entry first."""
+    page it belongs to, built or kept (`shelf`); NotFound unless it is an entry
+    of this plan the viewer may see. One read: no separate look-up first."""
     try:
         key = entry_id if isinstance(entry_id, uuid.UUID) else uuid.UUID(entry_id)
     except ValueError:
         raise NotFound from None
-    page = plan_page(session, plan, account_id, only=[key])
-    view = page.cards.get(key) or next((v for v in page.removed if v.id == key), None)
+    page = plan_page(session, plan, account_id, only=[key], shelf=shelf)
+    view = next((c for c in [*page.in_plan, *page.removed_cards] if c.id == key), None)
     if view is None:
         raise NotFound
+    shelf.fill(page, plan)
     return page, view
 
 

@@ -9,9 +9,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
+from markupsafe import Markup
 from sqlalchemy import BindParameter, bindparam, case, inspect
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -34,6 +36,7 @@ from backend.models import (
     Revision,
 )
 from backend.plans import pairing
+from backend.plans.shelf import ShelvedCard, Shelving, Tally
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class EntryView:
     answers: list[Entry] = field(default_factory=list)
     answered_by: list[pairing.Answer] = field(default_factory=list)
     after_talk: Debrief | None = None  # the talk its newest linked wording followed
+    html: Markup | None = None  # built ahead of the page (backend/plans/shelf.py)
 
     @property
     def id(self) -> uuid.UUID:
@@ -105,43 +109,73 @@ class EntryView:
         return self.shown.text if self.shown else self.entry.text
 
 
+Card = EntryView | ShelvedCard
+
+
 @dataclass
 class PlanPage:
     plan: Plan
     me: Person
     partner: Person | None
     people: dict[uuid.UUID, Person]
+    # the cards built for this page (with a shelf: only those not kept)
     cards: dict[uuid.UUID, EntryView]
     removed: list[EntryView]
     targets: list[tuple[Person, Entry]] = field(default_factory=list)
+    # with a shelf: the cards kept from before, and every card, built or kept, in
+    # the page's order (in the plan, and removed)
+    kept: dict[uuid.UUID, ShelvedCard] = field(default_factory=dict)
+    listed: list[Card] | None = None
+    listed_removed: list[Card] | None = None
 
-    def personal(self, section: Section, who: Person | None) -> list[EntryView]:
+    @property
+    def in_plan(self) -> list[Card]:
+        """Every card in the plan (not removed), in order."""
+        return list(self.cards.values()) if self.listed is None else self.listed
+
+    @property
+    def removed_cards(self) -> list[Card]:
+        if self.listed_removed is None:
+            return list(self.removed)
+        return self.listed_removed
+
+    def personal(self, section: Section, who: Person | None) -> list[Card]:
         if who is None:
             return []
         return [
             c
-            for c in self.cards.values()
+            for c in self.in_plan
             if c.section.key == section.key and c.owner and c.owner.id == who.id
         ]
 
-    def shared(self, section: Section) -> list[EntryView]:
-        return [c for c in self.cards.values() if c.section.key == section.key]
+    def shared(self, section: Section) -> list[Card]:
+        return [c for c in self.in_plan if c.section.key == section.key]
+
+    def tally(self, view: EntryView) -> Tally:
+        """What a card adds to the counts."""
+        pending = view.pending
+        return Tally(
+            agreed=view.agreed,
+            waiting_me=bool(view.action_label),
+            waiting_partner=bool(
+                pending is not None
+                and not view.action_label
+                and self.partner is not None
+                and self.partner not in pending.yes_by
+                and self.me in pending.yes_by
+            ),
+        )
 
     @property
     def counts(self) -> dict[str, int]:
-        cards = list(self.cards.values())
+        tallies = [
+            c.tally if isinstance(c, ShelvedCard) else self.tally(c)
+            for c in self.in_plan
+        ]
         return {
-            "agreed": sum(1 for c in cards if c.agreed),
-            "waiting_me": sum(1 for c in cards if c.action_label),
-            "waiting_partner": sum(
-                1
-                for c in cards
-                if c.pending is not None
-                and not c.action_label
-                and self.partner is not None
-                and self.partner not in c.pending.yes_by
-                and self.me in c.pending.yes_by
-            ),
+            "agreed": sum(1 for t in tallies if t.agreed),
+            "waiting_me": sum(1 for t in tallies if t.waiting_me),
+            "waiting_partner": sum(1 for t in tallies if t.waiting_partner),
         }
 
     @property
@@ -205,6 +239,7 @@ def plan_page(
     targets: bool = False,
     entry_texts: bool = True,
     members: Members | None = None,
+    shelf: Shelving | None = None,
 ) -> PlanPage:
     """The plan as `viewer_id` sees it: their drafts, never their partner's.
 
@@ -212,6 +247,8 @@ def plan_page(
     `entry_texts`: every entry's own text, decrypted; without it, the whole
     plan's entries carry only the texts its cards show (see `_CARDS_SHOWN`).
     `members`: the partners, when already read.
+    `shelf`: cards kept from before are taken from it, and only the rest built
+    (`Shelving.fill` builds them, where the page is rendered).
     """
     people = members.people if members else people_of(session, plan.id)
     me = people[viewer_id]
@@ -219,35 +256,62 @@ def plan_page(
     # the links first, so that a card asked for alone is read in one query with
     # the entries it is linked to
     links = _links(session, plan.id, only)
-    if only is None and not entry_texts:
+    asked = set(only) if only is not None else None
+    linked = None if only is None else list(set(only) | {i for p in links for i in p})
+    kept: dict[uuid.UUID, ShelvedCard] = {}
+    order: list[tuple[uuid.UUID, bool]] = []  # with a shelf: (entry, removed)
+    if shelf is not None:
+        # what every card is kept under, in columns; whole rows only for the rest
+        shelf.meet(plan.id, people, viewer_id)
+        light = _light(session, plan.id, viewer_id, linked)
+        stamps = {row[0]: row[1] for row in light}
+        for ident, stamp, section, owner_id, deleted_at, talk_id, talk_on in light:
+            if asked is not None and ident not in asked:
+                continue
+            order.append((ident, deleted_at is not None))
+            talk = (talk_id, talk_on) if talk_id is not None else None
+            found = shelf.find(ident, stamp, links, stamps, talk)
+            if found is not None:
+                owner = person(people, owner_id) if owner_id else None
+                kept[ident] = ShelvedCard(ident, BY_KEY[section], owner, found)
+        building = {i for i, _ in order if i not in kept}
+        # the cards to build, and the entries linked to them: a pairing says
+        # which responses are in force
+        needed = building | {i for p in links if building & set(p) for i in p}
+        needed &= stamps.keys()
+        rows = _cards_shown(session, plan.id, viewer_id, list(needed)) if needed else []
+        asked = building
+    elif only is None and not entry_texts:
         rows = _cards_shown(session, plan.id, viewer_id)
     elif only is None:
         rows = session.exec(
             _CARDS, params={"plan_id": plan.id, "viewer": viewer_id}
         ).all()
     else:
-        wanted_ids = set(only) | {i for pair in links for i in pair}
         rows = session.exec(
             _CARDS_OF,
-            params={"plan_id": plan.id, "viewer": viewer_id, "ids": list(wanted_ids)},
+            params={"plan_id": plan.id, "viewer": viewer_id, "ids": linked},
         ).all()
-    asked = set(only) if only is not None else None
     entries = [e for e, _, _ in rows if asked is None or e.id in asked]
     flags = {e.id: flag for e, flag, _ in rows if flag is not None}
     talks = {e.id: talk for e, _, talk in rows if talk is not None}
     # linked entries the viewer may not see (a partner's draft) are left out
     by_id = {e.id: e for e, _, _ in rows}
-    # the linked entries' standing too: a pair says which responses are in force
     every = list(by_id.values())
     partners = list(people)
-    yeses = yeses_of(session, list(by_id))
-    found = {e.id: rules.standing(e.version, yeses[e.id], partners) for e in every}
+    yeses = yeses_of(session, list(by_id)) if by_id else {}
+    found_standing = {
+        e.id: rules.standing(e.version, yeses[e.id], partners) for e in every
+    }
     wanted: dict[uuid.UUID, set[int]] = {}
     for e in every:
-        s = found[e.id]
+        s = found_standing[e.id]
         wanted[e.id] = {v for v in (s.agreed, s.pending, e.version) if v is not None}
-    revisions = revisions_at(session, wanted)
-    views = {e.id: _view(e, found[e.id], revisions, people, me, partner) for e in every}
+    revisions = revisions_at(session, wanted) if wanted else {}
+    views = {
+        e.id: _view(e, found_standing[e.id], revisions, people, me, partner)
+        for e in every
+    }
     cards: dict[uuid.UUID, EntryView] = {}
     removed: list[EntryView] = []
     for e in entries:
@@ -266,7 +330,13 @@ def plan_page(
         else:
             cards[e.id] = view
     answerable = link_targets(session, plan, people) if targets else []
-    return PlanPage(plan, me, partner, people, cards, removed, answerable)
+    page = PlanPage(plan, me, partner, people, cards, removed, answerable)
+    if shelf is not None:
+        built = {v.id: v for v in removed} | cards
+        page.kept = kept
+        page.listed = [kept.get(i) or built[i] for i, gone in order if not gone]
+        page.listed_removed = [kept.get(i) or built[i] for i, gone in order if gone]
+    return page
 
 
 def link_targets(
@@ -495,13 +565,63 @@ _CARDS_SHOWN = _CARDS.add_columns(_SHOWN_TEXT).options(
 )
 
 
+_CARDS_SHOWN_OF = _CARDS_SHOWN.where(
+    col(Entry.id).in_(bindparam("ids", expanding=True))
+)
+
+
 def _cards_shown(
-    session: Session, plan_id: uuid.UUID, viewer_id: uuid.UUID
+    session: Session,
+    plan_id: uuid.UUID,
+    viewer_id: uuid.UUID,
+    ids: list[uuid.UUID] | None = None,
 ) -> Sequence[tuple[Entry, Flag, Debrief]]:
-    rows = session.execute(
-        _CARDS_SHOWN, {"plan_id": plan_id, "viewer": viewer_id}
-    ).all()
+    if ids is None:
+        rows = session.execute(
+            _CARDS_SHOWN, {"plan_id": plan_id, "viewer": viewer_id}
+        ).all()
+    else:
+        asked = {"plan_id": plan_id, "viewer": viewer_id, "ids": ids}
+        rows = session.execute(_CARDS_SHOWN_OF, asked).all()
     for entry, _, _, text in rows:
         if text is not None and "text" in inspect(entry).unloaded:
             set_committed_value(entry, "text", text)
     return [(entry, flag, talk) for entry, flag, talk, _ in rows]
+
+
+# What a card is kept under (backend/plans/shelf.py), and where it goes on the
+# page, in columns: a page whose cards are all kept reads no more of its entries.
+_LIGHT = (
+    sa_select(
+        col(Entry.id),
+        col(Entry.stamp),
+        col(Entry.section),
+        col(Entry.owner_id),
+        col(Entry.deleted_at),
+        col(Debrief.id),
+        col(Debrief.happened_on),
+    )
+    .outerjoin(Debrief, col(Debrief.id) == _TALK_ID)
+    .where(
+        col(Entry.plan_id) == bindparam("plan_id"),
+        rules.visible_clause(cast(uuid.UUID, bindparam("viewer"))),
+    )
+    .order_by(col(Entry.created_at), col(Entry.id))
+)
+_LIGHT_OF = _LIGHT.where(col(Entry.id).in_(bindparam("ids", expanding=True)))
+Light = tuple[
+    uuid.UUID, int, str, uuid.UUID | None, datetime | None, uuid.UUID | None, Any
+]
+
+
+def _light(
+    session: Session,
+    plan_id: uuid.UUID,
+    viewer_id: uuid.UUID,
+    ids: list[uuid.UUID] | None,
+) -> list[Light]:
+    asked: dict[str, Any] = {"plan_id": plan_id, "viewer": viewer_id}
+    if ids is not None:
+        asked["ids"] = ids
+    rows = session.execute(_LIGHT if ids is None else _LIGHT_OF, asked).all()
+    return [cast(Light, tuple(row)) for row in rows]

@@ -19,6 +19,7 @@ from backend.models import Plan
 from backend.plans import presence, revisit, service, since, timeline
 from backend.plans.importing import earlier_of
 from backend.plans.page import members_of, plan_page
+from backend.plans.shelf import Shelving
 from backend.plans.start import gentle_start
 from backend.web import (
     is_fragment,
@@ -102,11 +103,20 @@ def _detail(
     debrief: str = "",
     step: str = "",
     show_all: bool = False,
+    request: Request | None = None,
 ) -> dict[str, Any]:
+    """The plan page's context; given the `request`, its cards built ready, or
+    kept from before (backend/plans/shelf.py)."""
     pinned = pinned_view(session, plan, debrief, account_id)
+    pinned_id = str(pinned.debrief.id) if pinned else ""
+    shelf = Shelving(request, pinned_id) if request is not None else None
     # both partners read once, for the header, the cards, the count and presence
     members = members_of(session, plan.id)
-    page = plan_page(session, plan, account_id, entry_texts=False, members=members)
+    page = plan_page(
+        session, plan, account_id, entry_texts=False, members=members, shelf=shelf
+    )
+    if shelf is not None:
+        shelf.fill(page, plan)
     start = gentle_start(page, step=step, show_all=show_all)
     return {
         "plan": plan,
@@ -120,11 +130,18 @@ def _detail(
         "walking": bool(start and start.step.key == step),
         "show_all": show_all,
         "revisit": revisit.revisit_of(plan, account_id, today=utc_now().date()),
-        "news": since.facts(session, plan, account_id, members=members.memberships),
+        "news": since.facts(session, plan, account_id, members=members.memberships)
+        if shelf is None
+        else shelf.at_stamp(
+            "news",
+            plan,
+            account_id,
+            lambda: since.facts(session, plan, account_id, members=members.memberships),
+        ),
         "opened": utc_now().isoformat(),
         "shows_presence": presence.shown(members.membership(account_id)),
         "pinned": pinned,
-        "pinned_id": str(pinned.debrief.id) if pinned else "",
+        "pinned_id": pinned_id,
         "prompts": PROMPTS,
         "earlier": earlier_of(session, plan.id),
     }
@@ -154,6 +171,7 @@ def plan_detail(
             debrief=debrief,
             step=step,
             show_all=bool(show_all),
+            request=request,
         )
         return render(request, "plans/detail.html", context, shows=plan)
 

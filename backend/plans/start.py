@@ -36,7 +36,7 @@ def gentle_start(
     something in it and they have not asked for a step.
     """
     keys = [s.key for s in START_ORDER]
-    if show_all or (step not in keys and (page.cards or page.removed)):
+    if show_all or (step not in keys and (page.in_plan or page.removed_cards)):
         return None
     number = keys.index(step) + 1 if step in keys else 1
     return Start(step=START_ORDER[number - 1], number=number)
