@@ -269,6 +269,8 @@ def delete_account(
             status=422,
         )
     request.app.state.broker.end_account(account.id)
+    # their words are gone: no card kept in this process holds them any longer
+    request.app.state.shelf.clear()
     return _signed_out(redirect(request, "/?deleted=1"), settings)
 
 

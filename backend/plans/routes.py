@@ -270,6 +270,8 @@ def leave(
 ) -> Response:
     service.leave_plan(session, plan, account_id=account.id)
     request.app.state.broker.end_member(plan.id, account.id)
+    # their words are gone: no card kept in this process holds them any longer
+    request.app.state.shelf.clear()
     return redirect(request, "/?left=1")
 
 

@@ -217,3 +217,13 @@ def test_a_bulk_change_to_what_cards_show_must_say_which_cards(session):
         session.exec(update(Consent).values(withdraw_note=None))
     changes.touch(session, [], entries=[uuid.uuid4()])
     session.exec(update(Consent).values(withdraw_note=None))  # said: allowed
+
+
+def test_words_taken_away_are_not_kept(app, partners):
+    p = partners.path
+    add(partners.alex, p, "hot_buttons", "Being rushed.")
+    partners.sam.get(p)
+    assert len(app.state.shelf) > 0
+    partners.alex.post_form(f"{p}/leave", {"confirm": "1"})
+    assert len(app.state.shelf) == 0
+    assert "Being rushed." not in partners.sam.get(p).text
