@@ -4,7 +4,9 @@ uvicorn imports `bench.app:create` with --factory. Settings come from the MUTUAL
 environment like the product's. The floor route is a plain Starlette route, so it
 passes through every middleware but no dependency: no session lookup, no database.
 It exists only here, never in the product. So does the lock route: SQLite's
-write-lock times recorded since it was last asked (and forgotten once read).
+write-lock times recorded since it was last asked (and forgotten once read); and
+the forget route, which empties the kept cards (backend/plans/shelf.py), so the
+next page builds every card.
 """
 
 from fastapi import FastAPI
@@ -19,6 +21,7 @@ from backend.main import create_app
 FLOOR_PATH = "/bench/floor"
 FLOOR_BODY = "<!doctype html><title>floor</title><p>ok</p>"
 LOCKS_PATH = "/bench/locks"
+FORGET_PATH = "/bench/forget"
 
 
 async def floor(request: Request) -> HTMLResponse:
@@ -30,8 +33,14 @@ async def locks(request: Request) -> JSONResponse:
     return JSONResponse([[round(w, 6), round(h, 6)] for w, h in times])
 
 
+async def forget(request: Request) -> HTMLResponse:
+    request.app.state.shelf.clear()
+    return HTMLResponse(FLOOR_BODY)
+
+
 def create() -> FastAPI:
     app = create_app(Settings())
     app.router.routes.insert(0, Route(FLOOR_PATH, floor, methods=["GET"]))
     app.router.routes.insert(1, Route(LOCKS_PATH, locks, methods=["GET"]))
+    app.router.routes.insert(2, Route(FORGET_PATH, forget, methods=["GET"]))
     return app

@@ -17,6 +17,8 @@ LABELS = {
     "page_304": "(a) plan page, repeat view (304)",
     "fragment": "(b) entry fragment, htmx GET",
     "fragment_304": "(b) entry fragment, repeat view (304)",
+    "page_built": "(a) plan page, every card built (nothing kept)",
+    "fragment_built": "(b) entry fragment, its card built (nothing kept)",
     "save": "(c) save an edit, POST",
     "agree": "(d) agree, POST",
     "writers_many": "(c+d) writes, many writers at once",
@@ -35,6 +37,9 @@ CPU_TARGETS = {
     "save": 5.0,
     "agree": 5.0,
 }
+# the same, with nothing kept (backend/plans/shelf.py): what a page or card costs
+# the first time it is shown, or after a change; no target of their own
+CPU_UNKEPT = ("page_built", "fragment_built")
 PAGE_HTML_BYTES = 120_000
 WRITE_P99_MS = {"many": 150.0, "few": 50.0}
 LOCK_HELD_P50_MS = 3.0
@@ -133,6 +138,24 @@ def rows_for(db: str, figures: dict) -> list[dict]:
                     errors=0 if html["status"] == 200 else 1,
                 )
             )
+    for case in CPU_UNKEPT:
+        found = cpu.get(case)
+        if found is None:
+            continue
+        rows.append(
+            _row(
+                case,
+                db,
+                figure=round(found["ms"], 3),
+                unit="ms CPU",
+                ratio=round(found["ms"] / floor_cpu, 1),
+                ratio_to="floor CPU",
+                requests=found["requests"],
+                target=None,
+                met=None,
+                errors=found["errors"],
+            )
+        )
     by_count = sorted(figures["writers"].values(), key=lambda w: -w["writers"])
     for kind, found in zip(("many", "few"), by_count, strict=True):
         worst = max(found["save_p99_ms"], found["agree_p99_ms"])

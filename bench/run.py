@@ -105,7 +105,17 @@ async def pdf(bench: Bench, snapshot: dict) -> dict:
     }
 
 
-CPU_CASES = ("floor", "page", "page_304", "fragment", "fragment_304", "save", "agree")
+CPU_CASES = (
+    "floor",
+    "page",
+    "page_304",
+    "page_built",
+    "fragment",
+    "fragment_304",
+    "fragment_built",
+    "save",
+    "agree",
+)
 
 
 async def measure(bench: Bench, snapshot: dict, *, browser: bool) -> dict:

@@ -16,8 +16,10 @@ CASES = {
     "page",
     "page_html",
     "page_304",
+    "page_built",
     "fragment",
     "fragment_304",
+    "fragment_built",
     "save",
     "agree",
     "writers_many",
@@ -58,6 +60,10 @@ def test_every_case_runs_and_reports(tmp_path, capsys):
         assert rows[case]["figure"] > 0
         assert rows[case]["unit"] == "ms CPU"
         assert isinstance(rows[case]["met"], bool)
+    for case in ("page_built", "fragment_built"):
+        # the same with nothing kept: a figure beside the others, no target
+        assert rows[case]["figure"] > 0
+        assert rows[case]["met"] is None
     assert rows["page_html"]["gzip_kb"] < rows["page_html"]["figure"]
     assert rows["lock"]["locks"] > 0
     raw = results["raw"]["sqlite"]
