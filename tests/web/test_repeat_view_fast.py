@@ -281,3 +281,31 @@ def test_a_failure_at_the_door_is_answered_by_the_app(partners, seen, monkeypatc
     monkeypatch.setattr(layer, "_answer", unreachable)
     assert again(partners.alex, path, tag).status_code == 304
     assert layer.answered == 0
+
+
+@pytest.mark.real_engine
+def test_the_door_reads_through_the_pool_and_leaves_it_as_it_was(
+    partners, seen, engine
+):
+    """As served: connections from the app's pool, not the tests' one; on
+    PostgreSQL read outside a transaction, each given back as it was."""
+    layer = seen["door"]
+    for view in ("page", "card"):
+        path, tag, headers = seen[view]
+        assert again(partners.alex, path, tag, **headers).status_code == 304
+    assert layer.answered == 2
+    pooled = [engine.connect() for _ in range(engine.pool.checkedin())]
+    try:
+        for conn in pooled:
+            assert conn.get_isolation_level() != "AUTOCOMMIT"
+            driver = conn.connection.driver_connection
+            if engine.dialect.name == "sqlite":
+                assert driver.isolation_level is None  # BEGIN is backend.db's
+            else:
+                assert driver.autocommit is False
+    finally:
+        for conn in pooled:
+            conn.close()
+    # and the app's own writes still commit (and roll back) as before
+    partners.sam.post_form(f"{partners.path}/presence", {"show": "1"})
+    assert again(partners.alex, *seen["page"][:2]).status_code == 200
