@@ -47,6 +47,7 @@ from backend.now import routes as now_routes
 from backend.plans import import_routes
 from backend.plans import routes as plan_routes
 from backend.plans.shelf import Shelf
+from backend.repeat import RepeatViews
 from backend.retention import keep_tidy
 
 log = logging.getLogger("mutual")
@@ -227,6 +228,8 @@ def create_app(
     app.add_middleware(HeadAsGetMiddleware)
     # Outside them all: an open live stream, once they have sent its head.
     app.add_middleware(LiveStreams)
+    # At the door: a repeat view that nothing has changed since, before the rest.
+    app.add_middleware(RepeatViews, settings=settings, secret=app.state.secret)
     app.mount("/static", CachedStatic(directory=ROOT / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(auth_routes.router)

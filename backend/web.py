@@ -9,6 +9,7 @@ from typing import Any, cast
 from urllib.parse import quote
 
 from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import NoMatchFound
@@ -147,7 +148,11 @@ def origin_of(request: Request, settings: Settings) -> str:
 
 def is_fragment(request: Request) -> bool:
     """True for htmx requests that swap part of a page (not history restores)."""
-    headers = request.headers
+    return asks_for_part(request.headers)
+
+
+def asks_for_part(headers: Headers) -> bool:
+    """`is_fragment`, from the request's headers alone."""
     return (
         headers.get("HX-Request") == "true"
         and headers.get("HX-History-Restore-Request") != "true"
@@ -215,25 +220,47 @@ def _build() -> str:
     return digest.hexdigest()
 
 
-def _shown_key(request: Request, plan: Plan) -> str:
-    """What a page of `plan` shows depends on: the plan's stamp, this build, the
+def shown_key(
+    *,
+    plan_id: str,
+    stamp: int,
+    csrf_token: str,
+    zone: str,
+    path: str,
+    query: str,
+    part: bool,
+) -> str:
+    """What a page of a plan shows depends on: the plan's stamp, this build, the
     session (its own token, never another's), the reader's zone, the address and
-    whether htmx asked for a part of it."""
-    visitor = getattr(request.state, "visitor", None)
+    whether htmx asked for a part of it. The repeat view answered before the app
+    (backend.repeat) works it out from the same values."""
     digest = hashlib.sha256()
-    for part in (
+    for value in (
         _build(),
-        str(plan.id),
-        str(plan.stamp),
-        str(getattr(visitor, "csrf_token", "")),
-        request.cookies.get(timezones.COOKIE, ""),
-        request.url.path,
-        request.url.query,
-        "part" if is_fragment(request) else "page",
+        plan_id,
+        str(stamp),
+        csrf_token,
+        zone,
+        path,
+        query,
+        "part" if part else "page",
     ):
-        digest.update(part.encode())
+        digest.update(value.encode())
         digest.update(b"\x00")
     return digest.hexdigest()[:32]
+
+
+def _shown_key(request: Request, plan: Plan) -> str:
+    visitor = getattr(request.state, "visitor", None)
+    return shown_key(
+        plan_id=str(plan.id),
+        stamp=plan.stamp,
+        csrf_token=str(getattr(visitor, "csrf_token", "")),
+        zone=request.cookies.get(timezones.COOKIE, ""),
+        path=request.url.path,
+        query=request.url.query,
+        part=is_fragment(request),
+    )
 
 
 def _shown_tag(request: Request, plan: Plan, turns: datetime | None) -> str:
@@ -242,27 +269,44 @@ def _shown_tag(request: Request, plan: Plan, turns: datetime | None) -> str:
     return f'W/"{_shown_key(request, plan)}.{int(until.timestamp())}"'
 
 
+def shown_tags(asked: str | None, now: float) -> list[tuple[str, str]]:
+    """The shown tags in an If-None-Match that still stand at `now` (a
+    timestamp): each as it was sent and its key."""
+    if not asked:
+        return []
+    found = []
+    for tag in asked.split(","):
+        match = SHOWN_TAG.fullmatch(tag.strip())
+        if match and now < int(match["until"]):
+            found.append((match.group(0), match["key"]))
+    return found
+
+
+def unchanged_tag(tags: list[tuple[str, str]], key: str) -> str | None:
+    """The tag of `tags` whose key is `key`, compared in constant time."""
+    for tag, asked in tags:
+        if hmac.compare_digest(asked, key):
+            return tag
+    return None
+
+
+# the headers of a repeat view's 304 before the middleware adds its own
+UNCHANGED_VARY = "HX-Request"
+
+
 def shown_before(request: Request, plan: Plan) -> Response | None:
     """304 Not Modified when the viewer's tag for this page of `plan` still
     stands: nothing of the plan has changed since (its stamp), and no word on it
     has turned with time; else None, and the page is built."""
-    asked = request.headers.get("if-none-match")
-    if not asked:
+    tags = shown_tags(
+        request.headers.get("if-none-match"), datetime.now(UTC).timestamp()
+    )
+    if not tags:
         return None
-    key = _shown_key(request, plan)
-    now = datetime.now(UTC).timestamp()
-    for tag in asked.split(","):
-        found = SHOWN_TAG.fullmatch(tag.strip())
-        if (
-            found
-            and hmac.compare_digest(found["key"], key)
-            and now < int(found["until"])
-        ):
-            return Response(
-                status_code=304,
-                headers={"ETag": found.group(0), "Vary": "HX-Request"},
-            )
-    return None
+    tag = unchanged_tag(tags, _shown_key(request, plan))
+    if tag is None:
+        return None
+    return Response(status_code=304, headers={"ETag": tag, "Vary": UNCHANGED_VARY})
 
 
 OPENED = re.compile(rb"opened=[^\"&]*")

@@ -5,6 +5,7 @@
     python -m bench.run --smoke --out /tmp/smoke.json   # what the test suite runs
     python -m bench.run --only memory --db sqlite     # one case alone: (g)
     python -m bench.run --only writes --db sqlite     # saves, agrees, writers, locks
+    python -m bench.run --only cpu --db sqlite        # CPU of the reads and 304s
 
 Each database gets a fresh seeded copy and its own server. After a warm-up, the
 read and write cases run in interleaved rounds; figures are medians over rounds,
@@ -184,7 +185,38 @@ async def measure_writes(bench: Bench, snapshot: dict, *, browser: bool) -> dict
     return figures
 
 
-ONLY = {"memory": measure_memory, "writes": measure_writes}
+READ_CPU_CASES = (
+    "floor",
+    "page",
+    "page_304",
+    "page_built",
+    "fragment",
+    "fragment_304",
+    "fragment_built",
+)
+
+
+async def measure_cpu(bench: Bench, snapshot: dict, *, browser: bool) -> dict:
+    """The read CPU cases alone, as `measure` runs them, in `rounds` interleaved
+    rounds (the floor in each): every round's figure, and their median."""
+    for name in READ_CPU_CASES:
+        await cases.cpu(bench, name)  # warm-up
+    found: dict[str, list[float]] = {name: [] for name in READ_CPU_CASES}
+    for _ in range(bench.config.rounds):
+        for name in READ_CPU_CASES:
+            result = await cases.cpu(bench, name)
+            if result.errors:
+                raise RuntimeError(f"{name}: {result.errors} unexpected answers")
+            found[name].append(round(result.ms, 3))
+    return {
+        "cpu": {
+            name: {"median_ms": statistics.median(ms), "rounds_ms": ms}
+            for name, ms in found.items()
+        }
+    }
+
+
+ONLY = {"memory": measure_memory, "writes": measure_writes, "cpu": measure_cpu}
 
 
 def run_database(
@@ -228,6 +260,9 @@ def main(argv: list[str] | None = None) -> dict:
         scale = Scale(entries_per_partner=2, revisions=1, write_plans=0, pdf_entries=2)
     elif args.only == "writes":
         scale = Scale(live_plans=0)  # the write cases use the writing plans alone
+    elif args.only == "cpu":
+        # the read plan alone is read
+        scale = Scale(write_plans=0, live_plans=0, pdf_entries=2)
     config = Config.smoke() if args.smoke else Config()
     if args.rounds:
         config.rounds = args.rounds

@@ -9,6 +9,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 
 from sqlalchemy import Engine, bindparam, delete
 from sqlmodel import Session, col, select
@@ -61,26 +62,50 @@ def csrf_for_anonymous(secret: str, anon: str) -> str:
     return sign(secret, f"anonymous:{anon}")
 
 
-def _last_request(row: AuthSession) -> datetime:
+def last_request(token_hash: str, last_seen_at: datetime) -> datetime:
     """When this session was last used: written, or since then in this process."""
     with _unwritten_lock:
-        seen = _unwritten.get(row.token_hash)
-    if seen and seen[0] == row.last_seen_at:
+        seen = _unwritten.get(token_hash)
+    if seen and seen[0] == last_seen_at:
         return seen[1]
-    return row.last_seen_at
+    return last_seen_at
 
 
-def _remember_request(row: AuthSession, now: datetime) -> None:
+def remember_request(token_hash: str, last_seen_at: datetime, now: datetime) -> None:
+    """Count a request the written touch does not: the idle clock runs from it."""
     with _unwritten_lock:
         if len(_unwritten) >= _UNWRITTEN_MAX:
             _unwritten.clear()  # only costs a minute's precision for the rest
-        _unwritten[row.token_hash] = (row.last_seen_at, now)
+        _unwritten[token_hash] = (last_seen_at, now)
 
 
-def _expired(row: AuthSession, settings: Settings, now: datetime) -> bool:
+class Standing(Enum):
+    ENDED = "ended"  # idle or too old: never usable again
+    TOUCH_DUE = "touch due"  # usable, once its last use is written
+    OPEN = "open"  # usable; this request is remembered, not written
+
+
+def standing(
+    token_hash: str,
+    last_seen_at: datetime,
+    created_at: datetime,
+    settings: Settings,
+    now: datetime,
+) -> Standing:
+    """Whether a session still stands at `now`: it ends after
+    `session_idle_minutes` without a request (this process's unwritten ones
+    count) or `session_absolute_hours` after sign-in; its last use is written
+    at most once a minute."""
     idle = timedelta(minutes=settings.session_idle_minutes)
     absolute = timedelta(hours=settings.session_absolute_hours)
-    return now - _last_request(row) > idle or now - row.created_at > absolute
+    if (
+        now - last_request(token_hash, last_seen_at) > idle
+        or now - created_at > absolute
+    ):
+        return Standing.ENDED
+    if now - last_seen_at > TOUCH_EVERY:
+        return Standing.TOUCH_DUE
+    return Standing.OPEN
 
 
 # built once, bound when it runs: this runs before every request
@@ -106,16 +131,21 @@ def identify(
                 _SESSION_AND_ACCOUNT, params={"token_hash": token_hash}
             ).first()
         row, account = found if found else (None, None)
-        if row and account and not _expired(row, settings, now):
+        stands = (
+            standing(token_hash, row.last_seen_at, row.created_at, settings, now)
+            if row
+            else Standing.ENDED
+        )
+        if row and account and stands is not Standing.ENDED:
             visitor.account = account
             visitor.session_hash = token_hash
             visitor.csrf_token = csrf_for_session(secret, row.csrf_secret)
-            if now - row.last_seen_at > TOUCH_EVERY:
+            if stands is Standing.TOUCH_DUE:
                 _touch(engine, token_hash, now)
                 with _unwritten_lock:
                     _unwritten.pop(token_hash, None)
             else:
-                _remember_request(row, now)
+                remember_request(token_hash, row.last_seen_at, now)
             return visitor
         # An ended session stays recognisable (never usable) until the next sign-in,
         # so a form posted from it can be kept for its writer.

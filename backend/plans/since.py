@@ -51,6 +51,12 @@ ONE_LOOK = timedelta(minutes=30)
 RECORDED_EVERY = timedelta(minutes=1)
 
 
+def look_due(last_visit_at: datetime | None, now: datetime) -> bool:
+    """Whether a partner's look at the plan page is written: the first, and then
+    one a minute apart at most (a look recorded raises the plan's stamp)."""
+    return last_visit_at is None or now - last_visit_at >= RECORDED_EVERY
+
+
 def record_visit(
     session: Session,
     engine: Engine,
@@ -68,8 +74,7 @@ def record_visit(
     moment = now or utc_now()
     member = membership(session, plan_id, account_id)
     session.commit()
-    last = member.last_visit_at if member else None
-    if member is None or (last is not None and moment - last < RECORDED_EVERY):
+    if member is None or not look_due(member.last_visit_at, moment):
         return False
     with write_session(engine) as writer:
         member = membership(writer, plan_id, account_id)
