@@ -97,6 +97,18 @@ class Shelf:
         with self._lock:
             self._kept[key] = kept
 
+    def get_part(
+        self, key: tuple[object, ...]
+    ) -> tuple[object, datetime | None] | None:
+        with self._lock:
+            return self._parts.get(key)
+
+    def put_part(
+        self, key: tuple[object, ...], part: object, until: datetime | None
+    ) -> None:
+        with self._lock:
+            self._parts[key] = (part, until)
+
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
@@ -162,9 +174,17 @@ class Shelving:
         key: Key = (self.context, entry_id, stamp, linked, talk)
         self.keys[entry_id] = key
         kept = self.shelf.get(key)
-        if kept is None or (kept.until is not None and kept.until <= self.now):
-            return None
-        return kept
+        return kept if kept is not None and self._stands(kept.until) else None
+
+    def _stands(self, until: datetime | None) -> bool:
+        """Whether something kept still reads the same now (its words have not
+        turned); if it will turn, the page says when (`changes.expires`)."""
+        if until is None:
+            return True
+        if until <= self.now:
+            return False
+        changes.expires(until)
+        return True
 
     def at_stamp(
         self, name: str, plan: Plan, viewer: uuid.UUID, build: Callable[[], T]
@@ -175,24 +195,18 @@ class Shelving:
         its request), so a part is never kept under a newer stamp than it shows.
         `build`'s result is shared by later requests: it must not be changed."""
         key = (name, plan.id, plan.stamp, viewer, self.zone)
-        with self.shelf._lock:
-            found = self.shelf._parts.get(key)
-        if found is not None:
-            part, until = found
-            if until is None or until > self.now:
-                if until is not None:
-                    changes.expires(until)
-                return cast(T, part)
+        found = self.shelf.get_part(key)
+        if found is not None and self._stands(found[1]):
+            return cast(T, found[0])
         with changes.watching() as turns:
             made = build()
         until = min(turns) if turns else None
-        with self.shelf._lock:
-            self.shelf._parts[key] = (made, until)
+        self.shelf.put_part(key, made, until)
         if until is not None:
             changes.expires(until)
         return made
 
-    def fill(self, page: "PlanPage", plan: Any) -> None:
+    def fill(self, page: "PlanPage", plan: Plan) -> None:
         """Build the cards not kept, keep them, and give every card its HTML.
 
         Runs where the page is rendered (the reader's zone set, inside
@@ -200,7 +214,7 @@ class Shelving:
         with timezones.reading_in(timezones.zone(self.zone or None)):
             self._fill(page, plan)
 
-    def _fill(self, page: "PlanPage", plan: Any) -> None:
+    def _fill(self, page: "PlanPage", plan: Plan) -> None:
         masked = str(getattr(self.request.state, "csrf_token", ""))
         template = templates.env.get_template("entries/_card_alone.html")
         context = {
@@ -221,8 +235,6 @@ class Shelving:
                 changes.expires(until)
             view.html = _sent(html, masked)
         for card in page.kept.values():
-            if card.kept.until is not None:
-                changes.expires(card.kept.until)
             card.html = _sent(card.kept.html, masked)
 
 
