@@ -45,6 +45,7 @@ SQLITE_PRAGMAS = (
     "PRAGMA trusted_schema=OFF",
 )
 WRITE_OPTION = "mutual_write"
+ALONE_OPTION = "mutual_alone"
 WRITE_LOCK_TIMEOUT = 30.0
 LOCK_TIMES_KEPT = 20_000
 # per SQLite engine: (waited, held) seconds of its newest writes, for `make bench`
@@ -103,7 +104,7 @@ def _sqlite_engine(url: str) -> Engine:
             except Exception:
                 _release(conn)
                 raise
-        else:
+        elif not conn.get_execution_options().get(ALONE_OPTION):
             conn.exec_driver_sql("BEGIN")
 
     def _release(conn: Any) -> None:
@@ -176,6 +177,21 @@ def new_session(
     if publish is not None:
         session.info[PUBLISH] = publish
     return session
+
+
+def on_its_own(bind: Engine | Connection) -> dict[str, Any]:
+    """Execution options for a read of one statement, which needs no
+    transaction of its own: no BEGIN before it, no ROLLBACK after. SQLite runs
+    a statement sent outside a transaction as a transaction of its own;
+    PostgreSQL's connection autocommits (set on the driver, no round trip, and
+    undone when the connection goes back to the pool). Never for more than one
+    statement: two would not read the same moment. A connection handed in (the
+    tests) keeps its own transaction."""
+    if isinstance(bind, Connection):
+        return {}
+    if bind.dialect.name == "postgresql":
+        return {"isolation_level": "AUTOCOMMIT"}
+    return {ALONE_OPTION: True}
 
 
 def reading_after_write(session: Session, bind: Engine | Connection) -> None:

@@ -1,10 +1,10 @@
 """Dependencies, as Annotated aliases."""
 
+import uuid
 from typing import Annotated
 
 from fastapi import Depends
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.requests import Request
 
@@ -13,7 +13,8 @@ from backend.auth.passwords import Hasher
 from backend.auth.sessions import Visitor, identify
 from backend.auth.tokens import mask
 from backend.config import Settings
-from backend.db import get_session, new_session
+from backend.db import get_session
+from backend.errors import NotFound
 from backend.models import Account, Plan
 from backend.plans import service as plans_service
 from backend.web import origin_of
@@ -37,7 +38,9 @@ class NotSignedIn(Exception):
 
 
 async def identify_visitor(request: Request) -> Visitor:
-    """Runs for every route: who is this, and is an unsafe request really theirs?"""
+    """Runs for every route: who is this, and is an unsafe request really theirs?
+    For an address that names a plan, the same statement reads the plan if the
+    person is one of its partners, so the member check asks nothing more."""
     app_state = request.app.state
     visitor: Visitor = await run_in_threadpool(
         identify,
@@ -45,6 +48,7 @@ async def identify_visitor(request: Request) -> Visitor:
         app_state.settings,
         app_state.secret,
         dict(request.cookies),
+        _named_plan(request),
     )
     request.state.visitor = visitor
     request.state.account = visitor.account
@@ -70,38 +74,59 @@ async def require_account(visitor: VisitorDep) -> Account:
 CurrentAccount = Annotated[Account, Depends(require_account)]
 
 
-def get_plan_for_member(
-    plan_id: str, account: CurrentAccount, session: SessionDep
+def _named_plan(request: Request) -> uuid.UUID | None:
+    named = request.path_params.get("plan_id")
+    if not named:
+        return None
+    try:
+        return uuid.UUID(named)
+    except ValueError:
+        return None
+
+
+def _plan_read_with_visitor(request: Request) -> Plan:
+    """The plan the address names, as read with the session; 404 if the person
+    is not one of its partners (no plan was read) or it names no plan."""
+    plan: Plan | None = request.state.visitor.plan
+    if plan is None:
+        raise NotFound
+    return plan
+
+
+async def get_plan_for_member(
+    request: Request, plan_id: str, account: CurrentAccount, session: SessionDep
 ) -> Plan:
-    """The plan, if the signed-in person is one of its partners; else 404."""
-    return plans_service.plan_for_member(session, plan_id, account.id)
+    """The plan, if the signed-in person is one of its partners; else 404.
+
+    A read takes the plan read with the session (`identify_visitor`), handed to
+    the request's session without SQL or a thread of its own. A write checks
+    again inside its own transaction, as its service does not read the partners
+    there: a partner removed since cannot write."""
+    plan = _plan_read_with_visitor(request)
+    if request.method in csrf.SAFE_METHODS:
+        return session.merge(plan, load=False)
+    found: Plan = await run_in_threadpool(
+        plans_service.plan_for_member, session, plan.id, account.id
+    )
+    return found
 
 
 MemberPlan = Annotated[Plan, Depends(get_plan_for_member)]
 
 
-def get_plan_for_writer(
+async def get_plan_for_writer(
     request: Request, plan_id: str, account: CurrentAccount, session: SessionDep
 ) -> Plan:
-    """The plan, if the signed-in person is one of its partners; else 404. On
-    SQLite it is checked in a short read of its own, so the request's write
-    session, and with it SQLite's one write lock, begins at the handler's first
-    statement, not here: this runs in a thread of its own, and a lock taken here
-    would be held across the hop back to the event loop and on into the
-    handler's thread.
+    """The plan, if the signed-in person is one of its partners; else 404: the
+    plan read with the session (`identify_visitor`), handed to the request's
+    write session without SQL, so that session, and on SQLite the one write
+    lock, begins at the handler's first statement.
 
     Only for writes whose service checks again, inside its own transaction, that
     the person is still a partner (the plan's partners, read there): a partner
     removed between this check and the write cannot write.
     """
-    bind = request.app.state.engine
-    if not isinstance(bind, Engine) or bind.dialect.name != "sqlite":
-        # no database-wide write lock to keep short: one session, as for a read
-        return plans_service.plan_for_member(session, plan_id, account.id)
-    with new_session(bind) as reading:
-        plan = plans_service.plan_for_member(reading, plan_id, account.id)
-    # handed over without SQL: the write session reads nothing until the handler
-    return session.merge(plan, load=False)
+    return session.merge(_plan_read_with_visitor(request), load=False)
 
 
 WriterPlan = Annotated[Plan, Depends(get_plan_for_writer)]

@@ -34,7 +34,7 @@ from backend.auth.sessions import (
 )
 from backend.auth.tokens import digest
 from backend.config import Settings
-from backend.db import utc_now
+from backend.db import on_its_own, utc_now
 from backend.headers import apply_security_headers
 from backend.models import Account, AuthSession, Membership, Plan
 from backend.plans.since import look_due
@@ -86,7 +86,6 @@ class RepeatViews:
         self.sid = cookie_name(settings, "sid")
         self.enabled = True
         self.answered = 0
-        self._reading: tuple[Engine, Engine] | None = None  # the app's, ours
         # what the app's 304 carries after its ETag, security headers included
         after = MutableHeaders(raw=[(b"vary", UNCHANGED_VARY.encode("latin-1"))])
         apply_security_headers(after, https=settings.secure_cookies)
@@ -150,18 +149,6 @@ class RepeatViews:
             self._answer, bind, digest(token), tags, asked, page
         )
 
-    def _reader(self, bind: Engine) -> Engine:
-        """PostgreSQL: the one statement runs outside a transaction, so it is
-        sent without a BEGIN before it and a ROLLBACK after. (SQLite's BEGIN
-        is the engine's own, and its connections keep their transaction
-        control: backend.db.)"""
-        if self._reading is None or self._reading[0] is not bind:
-            reader = bind
-            if bind.dialect.name == "postgresql":
-                reader = bind.execution_options(isolation_level="AUTOCOMMIT")
-            self._reading = (bind, reader)
-        return self._reading[1]
-
     def _answer(
         self,
         bind: Engine | Connection,
@@ -175,7 +162,9 @@ class RepeatViews:
         if isinstance(bind, Connection):  # the tests' one connection
             row = bind.execute(_REPEAT, params).first()
         else:
-            with self._reader(bind).connect() as conn:
+            # one statement, on its own: no BEGIN before it, no ROLLBACK after
+            with bind.connect() as conn:
+                conn.execution_options(**on_its_own(bind))
                 row = conn.execute(_REPEAT, params).first()
         if row is None:
             return None

@@ -16,8 +16,8 @@ from sqlmodel import Session, col, select
 
 from backend.auth.tokens import digest, new_token, sign
 from backend.config import Settings
-from backend.db import new_session, utc_now, write_session
-from backend.models import Account, AuthSession
+from backend.db import new_session, on_its_own, utc_now, write_session
+from backend.models import Account, AuthSession, Membership, Plan
 
 TOUCH_EVERY = timedelta(seconds=60)
 
@@ -48,6 +48,9 @@ class Visitor:
     session_expired: bool = False
     expired_account_id: uuid.UUID | None = None
     cookies: list[Cookie] = field(default_factory=list)
+    # the plan the address names, read with the session if this person is one
+    # of its partners (`deps.get_plan_for_member` takes it from here)
+    plan: Plan | None = None
 
 
 def cookie_name(settings: Settings, base: str) -> str:
@@ -114,23 +117,53 @@ _SESSION_AND_ACCOUNT = (
     .outerjoin(Account, col(Account.id) == AuthSession.account_id)
     .where(col(AuthSession.token_hash) == bindparam("token_hash"))
 )
+# and for an address that names a plan: the plan too, if the account is one of
+# its partners (no row of it otherwise)
+_SESSION_ACCOUNT_AND_PLAN = (
+    select(AuthSession, Account, Plan)
+    .outerjoin(Account, col(Account.id) == AuthSession.account_id)
+    .outerjoin(
+        Membership,
+        (col(Membership.account_id) == AuthSession.account_id)
+        & (col(Membership.plan_id) == bindparam("plan_id")),
+    )
+    .outerjoin(Plan, col(Plan.id) == Membership.plan_id)
+    .where(col(AuthSession.token_hash) == bindparam("token_hash"))
+)
 
 
 def identify(
-    engine: Engine, settings: Settings, secret: str, cookies: dict[str, str]
+    engine: Engine,
+    settings: Settings,
+    secret: str,
+    cookies: dict[str, str],
+    plan_id: uuid.UUID | None = None,
 ) -> Visitor:
-    """Resolve the session cookie (ending it if expired) or the anonymous cookie."""
+    """Resolve the session cookie (ending it if expired) or the anonymous cookie.
+
+    Given the id of a plan the address names, the same statement reads the
+    plan, if the account is one of its partners (`Visitor.plan`)."""
     visitor = Visitor()
     token = cookies.get(cookie_name(settings, "sid"))
     if token:
         token_hash = digest(token)
         now = utc_now()
+        plan: Plan | None = None
         with new_session(engine) as session:
-            # one round trip: this runs before every request of a signed-in person
-            found = session.exec(
-                _SESSION_AND_ACCOUNT, params={"token_hash": token_hash}
-            ).first()
-        row, account = found if found else (None, None)
+            # one statement, on its own: this runs before every request of a
+            # signed-in person
+            session.connection(execution_options=on_its_own(engine))
+            if plan_id is None:
+                found = session.exec(
+                    _SESSION_AND_ACCOUNT, params={"token_hash": token_hash}
+                ).first()
+                row, account = found if found else (None, None)
+            else:
+                with_plan = session.exec(
+                    _SESSION_ACCOUNT_AND_PLAN,
+                    params={"token_hash": token_hash, "plan_id": plan_id},
+                ).first()
+                row, account, plan = with_plan if with_plan else (None, None, None)
         stands = (
             standing(token_hash, row.last_seen_at, row.created_at, settings, now)
             if row
@@ -138,6 +171,7 @@ def identify(
         )
         if row and account and stands is not Standing.ENDED:
             visitor.account = account
+            visitor.plan = plan
             visitor.session_hash = token_hash
             visitor.csrf_token = csrf_for_session(secret, row.csrf_secret)
             if stands is Standing.TOUCH_DUE:

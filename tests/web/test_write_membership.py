@@ -1,6 +1,6 @@
-"""A save and an agree check membership before their write transaction begins (so
-SQLite's write lock starts in the handler), and again inside it: a partner who
-leaves in between cannot write."""
+"""A save and an agree check membership before their write transaction begins
+(with the session, so SQLite's write lock starts in the handler), and again
+inside it: a partner who leaves in between cannot write."""
 
 import uuid
 
@@ -18,23 +18,26 @@ from tests.web.steps import add, agree, entry_id
 
 
 def _removed_after_the_check(app, monkeypatch, account_id: uuid.UUID) -> None:
-    """The next member check passes, then the person stops being a partner."""
-    check = deps.plans_service.plan_for_member
+    """The next member check passes (the plan read with the session), then the
+    person stops being a partner."""
+    check = deps.identify
 
-    def then_removed(session, plan_id, account):
-        plan = check(session, plan_id, account)
+    def then_removed(*args):
+        visitor = check(*args)
+        if visitor.plan is None:  # a request that names no plan
+            return visitor
         with new_session(app.state.engine, write=True) as other:
-            changes.touch(other, [plan.id])
+            changes.touch(other, [visitor.plan.id])
             other.exec(
                 delete(Membership).where(
-                    Membership.plan_id == plan.id,
+                    Membership.plan_id == visitor.plan.id,
                     Membership.account_id == account_id,
                 )
             )
             other.commit()
-        return plan
+        return visitor
 
-    monkeypatch.setattr(deps.plans_service, "plan_for_member", then_removed)
+    monkeypatch.setattr(deps, "identify", then_removed)
 
 
 def _count(app, what, entry: str) -> int:
@@ -79,6 +82,17 @@ def test_a_partner_removed_before_saving_cannot_save(app, partners, monkeypatch)
     )
     assert saved.status_code == 404
     assert _count(app, Revision, uuid.UUID(eid)) == before
+
+
+def test_any_other_write_checks_again_inside_its_own_transaction(
+    app, partners, monkeypatch
+):
+    p = partners.path
+    alex = _account_id(app, partners, "Alex")
+    _removed_after_the_check(app, monkeypatch, alex)
+    assert add(partners.alex, p, "signals", "I go quiet").status_code == 404
+    with new_session(app.state.engine) as session:
+        assert not session.exec(select(Revision)).all()
 
 
 def test_the_services_refuse_someone_who_is_not_a_partner(app, partners):
