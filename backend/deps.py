@@ -75,6 +75,7 @@ CurrentAccount = Annotated[Account, Depends(require_account)]
 
 
 def _named_plan(request: Request) -> uuid.UUID | None:
+    """The plan the address names (its `plan_id`), if any."""
     named = request.path_params.get("plan_id")
     if not named:
         return None
@@ -94,7 +95,7 @@ def _plan_read_with_visitor(request: Request) -> Plan:
 
 
 async def get_plan_for_member(
-    request: Request, plan_id: str, account: CurrentAccount, session: SessionDep
+    request: Request, account: CurrentAccount, session: SessionDep
 ) -> Plan:
     """The plan, if the signed-in person is one of its partners; else 404.
 
@@ -115,7 +116,7 @@ MemberPlan = Annotated[Plan, Depends(get_plan_for_member)]
 
 
 async def get_plan_for_writer(
-    request: Request, plan_id: str, account: CurrentAccount, session: SessionDep
+    request: Request, account: CurrentAccount, session: SessionDep
 ) -> Plan:
     """The plan, if the signed-in person is one of its partners; else 404: the
     plan read with the session (`identify_visitor`), handed to the request's

@@ -111,14 +111,9 @@ def standing(
     return Standing.OPEN
 
 
-# built once, bound when it runs: this runs before every request
-_SESSION_AND_ACCOUNT = (
-    select(AuthSession, Account)
-    .outerjoin(Account, col(Account.id) == AuthSession.account_id)
-    .where(col(AuthSession.token_hash) == bindparam("token_hash"))
-)
-# and for an address that names a plan: the plan too, if the account is one of
-# its partners (no row of it otherwise)
+# Built once, bound when it runs: this runs before every request. The session
+# and its account, and the plan the address names (`plan_id`, or none) if the
+# account is one of its partners.
 _SESSION_ACCOUNT_AND_PLAN = (
     select(AuthSession, Account, Plan)
     .outerjoin(Account, col(Account.id) == AuthSession.account_id)
@@ -148,22 +143,15 @@ def identify(
     if token:
         token_hash = digest(token)
         now = utc_now()
-        plan: Plan | None = None
         with new_session(engine) as session:
             # one statement, on its own: this runs before every request of a
             # signed-in person
             session.connection(execution_options=on_its_own(engine))
-            if plan_id is None:
-                found = session.exec(
-                    _SESSION_AND_ACCOUNT, params={"token_hash": token_hash}
-                ).first()
-                row, account = found if found else (None, None)
-            else:
-                with_plan = session.exec(
-                    _SESSION_ACCOUNT_AND_PLAN,
-                    params={"token_hash": token_hash, "plan_id": plan_id},
-                ).first()
-                row, account, plan = with_plan if with_plan else (None, None, None)
+            found = session.exec(
+                _SESSION_ACCOUNT_AND_PLAN,
+                params={"token_hash": token_hash, "plan_id": plan_id},
+            ).first()
+        row, account, plan = found if found else (None, None, None)
         stands = (
             standing(token_hash, row.last_seen_at, row.created_at, settings, now)
             if row
