@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
+from backend.db import columns
 from backend.models import Account, Membership
 
 FORMER_NAME = "a former partner"
@@ -40,7 +41,7 @@ _PEOPLE = (
 
 def people_of(session: Session, plan_id: uuid.UUID) -> dict[uuid.UUID, Person]:
     """The plan's partners (one or two), by account id."""
-    rows = session.exec(_PEOPLE, params={"plan_id": plan_id}).all()
+    rows = columns(session, _PEOPLE, {"plan_id": plan_id})
     return {i: Person(i, name, slot) for i, name, slot in rows}
 
 

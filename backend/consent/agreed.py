@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, tuple_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from backend.db import utc_now
+from backend.db import columns, utc_now
 from backend.entries.rules import (
     Standing,
     Yes,
@@ -107,7 +107,7 @@ def yeses_of(
     found: dict[uuid.UUID, list[Yes]] = defaultdict(list)
     if not entry_ids:
         return found
-    rows = session.execute(_YESES, {"ids": entry_ids}).all()
+    rows = columns(session, _YESES, {"ids": entry_ids})
     for entry_id, account_id, version, given, withdrawn, note in rows:
         found[entry_id].append(Yes(account_id, version, given, withdrawn, note))
     return found
@@ -116,9 +116,9 @@ def yeses_of(
 def yeses_and_kind(session: Session, entry: Entry) -> tuple[list[Yes], str | None]:
     """Every yes ever given to the entry (as `yeses_of`), and the kind of its newest
     wording (a wording, or a request to take it out), in one query."""
-    rows = session.execute(
-        _YESES_AND_KIND, {"entry_id": entry.id, "version": entry.version}
-    ).all()
+    rows = columns(
+        session, _YESES_AND_KIND, {"entry_id": entry.id, "version": entry.version}
+    )
     kind = rows[0][0] if rows else None
     yeses = [
         Yes(account_id, version, given, withdrawn, note)
@@ -188,7 +188,7 @@ def revisions_at(
     pairs = [(entry_id, v) for entry_id, asked in wanted.items() for v in asked]
     if not pairs:
         return {}
-    rows = session.execute(_REVISIONS, {"pairs": pairs}).all()
+    rows = columns(session, _REVISIONS, {"pairs": pairs})
     return {(r[0], r[1]): SavedWording(*r) for r in rows}
 
 
@@ -274,8 +274,8 @@ def patched_snapshot(
     people = place.people
     if old.get("format") != SNAPSHOT_FORMAT or old.get("partners") != _partners(people):
         return None
-    in_order = session.exec(_IN_PLAN_IDS, params={"plan_id": plan.id})
-    order = {str(i): n for n, i in enumerate(in_order)}
+    in_order = columns(session, _IN_PLAN_IDS, {"plan_id": plan.id})
+    order = {str(i): n for n, (i,) in enumerate(in_order)}
     key = str(entry_id)
     kept = [i for i in old["entries"] if i["id"] != key]
     back = [i for i in old.get("taken_back", []) if i["id"] != key]
@@ -439,7 +439,7 @@ def _add_answers(
     ids = {uuid.UUID(i["id"]) for i in items}
     if not ids:
         return
-    links = session.exec(_PLAN_LINKS, params={"plan_id": plan_id}).all()
+    links = columns(session, _PLAN_LINKS, {"plan_id": plan_id})
     answers: dict[str, list[str]] = defaultdict(list)
     for response_id, target_id in links:
         if response_id in ids and target_id in ids:

@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from backend.consent.agreed import SavedWording, revisions_at, yeses_of
+from backend.db import columns
 from backend.entries import rules
 from backend.entries.diff import Piece, word_diff
 from backend.entries.rules import Standing, YesWord
@@ -518,9 +519,9 @@ def _links(
     session: Session, plan_id: uuid.UUID, ids: list[uuid.UUID] | None
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
     if ids is None:
-        rows = session.exec(_LINKS, params={"plan_id": plan_id}).all()
+        rows = columns(session, _LINKS, {"plan_id": plan_id})
     else:
-        rows = session.exec(_LINKS_OF, params={"plan_id": plan_id, "ids": ids}).all()
+        rows = columns(session, _LINKS_OF, {"plan_id": plan_id, "ids": ids})
     return [(r, t) for r, t in rows]
 
 
@@ -623,5 +624,5 @@ def _light(
     asked: dict[str, Any] = {"plan_id": plan_id, "viewer": viewer_id}
     if ids is not None:
         asked["ids"] = ids
-    rows = session.execute(_LIGHT if ids is None else _LIGHT_OF, asked).all()
+    rows = columns(session, _LIGHT if ids is None else _LIGHT_OF, asked)
     return [cast(Light, tuple(row)) for row in rows]

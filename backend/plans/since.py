@@ -31,7 +31,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from backend import changes
-from backend.db import utc_now, write_session
+from backend.db import columns, utc_now, write_session
 from backend.errors import NotFound
 from backend.members import people_of
 from backend.models import (
@@ -324,7 +324,7 @@ def facts(
     since = found.since
     asked = {"plan_id": plan.id, "partner": partner, "since": since}
     later: Later = {"draft": [], "note": [], "talk": [], "answer": []}
-    for what, ident, at, then in session.execute(_LATER, asked).all():
+    for what, ident, at, then in columns(session, _LATER, asked):
         later[what].append((ident, at, then))
     found.items = [
         *_entries_and_wordings(session, asked, later["draft"]),
@@ -392,7 +392,7 @@ def _entries_and_wordings(
 ) -> list[Fact]:
     """Entries new to me (written, or a draft shared, since), and new wordings of
     the others (`drafts`: the drafts shared since, from `_LATER`)."""
-    rows = session.execute(_WORDINGS, asked).all()
+    rows = columns(session, _WORDINGS, asked)
     # an entry counts when it was last changed, as the list shows it
     updated = {entry_id: changed for _, entry_id, _, _, changed in rows}
     added = {entry_id for _, entry_id, version, _, _ in rows if version == 1}
@@ -418,7 +418,7 @@ def _consents(session: Session, asked: dict[str, Any]) -> list[Fact]:
     entry out), "taken-back", or "withdrew" (their own proposed change taken back
     before it was agreed: not a yes taken back)."""
     partner = asked["partner"]
-    rows = session.execute(_YESES, asked).all()
+    rows = columns(session, _YESES, asked)
 
     def what(
         withdrawn: datetime | None,
