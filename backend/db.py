@@ -15,7 +15,7 @@ import time
 import uuid
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlmodel import Session, SQLModel, create_engine
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 NAMING_CONVENTION = {
@@ -269,14 +270,29 @@ def write_session(bind: Engine | Connection) -> Iterator[Session]:
         yield session
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; requests that may change state get a write session."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request; requests that may change state get a write session.
+
+    Opening a session asks nothing of the database, so it is made in place, not
+    in a thread of its own. Closing it ends the transaction it may still hold: in
+    place on SQLite (a local call, no waiting: a read or a rollback takes no
+    lock), in a thread on PostgreSQL, where it is a round trip."""
     write = request.method not in {"GET", "HEAD", "OPTIONS"}
     broker = request.app.state.broker
-    with new_session(
-        request.app.state.engine, write=write, publish=broker.publish_signal
-    ) as session:
+    bind = request.app.state.engine
+    session = new_session(bind, write=write, publish=broker.publish_signal)
+    try:
         yield session
+    finally:
+        if session.in_transaction() and not _local(bind):
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
+
+
+def _local(bind: Engine | Connection) -> bool:
+    """SQLite: the database is a file this process reads itself."""
+    return bind.dialect.name == "sqlite"
 
 
 def checkpoint(bind: Engine | Connection) -> None:
