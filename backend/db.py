@@ -19,11 +19,13 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVarTuple
+from typing import Any, TypeVar, TypeVarTuple
 
-from sqlalchemy import Connection, Engine, Row, event
+from sqlalchemy import Connection, Engine, Row, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlmodel import Session, SQLModel, create_engine
 from starlette.concurrency import run_in_threadpool
@@ -49,6 +51,7 @@ SQLITE_PRAGMAS = (
 WRITE_OPTION = "mutual_write"
 ALONE_OPTION = "mutual_alone"
 _Ts = TypeVarTuple("_Ts")
+_Model = TypeVar("_Model", bound=SQLModel)
 WRITE_LOCK_TIMEOUT = 30.0
 LOCK_TIMES_KEPT = 20_000
 # per SQLite engine: (waited, held) seconds of its newest writes, for `make bench`
@@ -195,6 +198,33 @@ def on_its_own(bind: Engine | Connection) -> dict[str, Any]:
     if bind.dialect.name == "postgresql":
         return {"isolation_level": "AUTOCOMMIT"}
     return {ALONE_OPTION: True}
+
+
+def first_alone(
+    bind: Engine | Connection,
+    statement: TypedReturnsRows[*_Ts],
+    params: dict[str, Any],
+) -> Row[*_Ts] | None:
+    """The first row of one statement read on its own (`on_its_own`), outside
+    any session: on a connection of the pool, or in the transaction of the one
+    connection handed in (the tests)."""
+    if isinstance(bind, Connection):
+        return bind.execute(statement, params).first()
+    with bind.connect() as conn:
+        conn.execution_options(**on_its_own(bind))
+        return conn.execute(statement, params).first()
+
+
+def detached(model: type[_Model], values: dict[str, Any]) -> _Model:
+    """A row read as columns, as the object the ORM would have loaded and then
+    let go of: read-only where it is, or handed to a session with
+    `merge(load=False)`, without SQL. Cheaper than loading it through a session,
+    and than the model's own constructor, which checks every field."""
+    found: _Model = inspect(model).class_manager.new_instance()
+    for key, value in values.items():
+        set_committed_value(found, key, value)
+    make_transient_to_detached(found)
+    return found
 
 
 def reading_after_write(session: Session, bind: Engine | Connection) -> None:

@@ -34,7 +34,7 @@ from backend.auth.sessions import (
 )
 from backend.auth.tokens import digest
 from backend.config import Settings
-from backend.db import on_its_own, utc_now
+from backend.db import first_alone, utc_now
 from backend.headers import apply_security_headers
 from backend.models import Account, AuthSession, Membership, Plan
 from backend.plans.since import look_due
@@ -159,13 +159,8 @@ class RepeatViews:
     ) -> str | None:
         # a UUID, as the column binds it: text on SQLite, uuid on PostgreSQL
         params = {"token_hash": token_hash, "plan_id": uuid.UUID(asked["plan_id"])}
-        if isinstance(bind, Connection):  # the tests' one connection
-            row = bind.execute(_REPEAT, params).first()
-        else:
-            # one statement, on its own: no BEGIN before it, no ROLLBACK after
-            with bind.connect() as conn:
-                conn.execution_options(**on_its_own(bind))
-                row = conn.execute(_REPEAT, params).first()
+        # one statement, on its own: no BEGIN before it, no ROLLBACK after
+        row = first_alone(bind, _REPEAT, params)
         if row is None:
             return None
         csrf_secret, last_seen_at, created_at, last_visit_at, stamp = row

@@ -7,19 +7,23 @@ A session ends after `session_idle_minutes` without a request, or
 
 import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, bindparam, delete
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine, Row, bindparam, delete
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, SQLModel, col
 
 from backend.auth.tokens import digest, new_token, sign
 from backend.config import Settings
-from backend.db import new_session, on_its_own, utc_now, write_session
+from backend.db import detached, first_alone, utc_now, write_session
 from backend.models import Account, AuthSession, Membership, Plan
 
 TOUCH_EVERY = timedelta(seconds=60)
+_Row = TypeVar("_Row", bound=SQLModel)
 
 # The last request of each session since its last written touch, so the idle
 # clock counts from the last request while writes stay one a minute. Keyed by
@@ -113,9 +117,18 @@ def standing(
 
 # Built once, bound when it runs: this runs before every request. The session
 # and its account, and the plan the address names (`plan_id`, or none) if the
-# account is one of its partners.
+# account is one of its partners; columns, made into objects by `_visit`.
+_SESSION_COLUMNS = (
+    col(AuthSession.account_id),
+    col(AuthSession.csrf_secret),
+    col(AuthSession.created_at),
+    col(AuthSession.last_seen_at),
+)
+_ACCOUNT_COLUMNS = tuple(Account.__table__.c)  # type: ignore[attr-defined]
+_PLAN_COLUMNS = tuple(Plan.__table__.c)  # type: ignore[attr-defined]
 _SESSION_ACCOUNT_AND_PLAN = (
-    select(AuthSession, Account, Plan)
+    sa_select(*_SESSION_COLUMNS, *_ACCOUNT_COLUMNS, *_PLAN_COLUMNS)
+    .select_from(AuthSession)
     .outerjoin(Account, col(Account.id) == AuthSession.account_id)
     .outerjoin(
         Membership,
@@ -125,6 +138,23 @@ _SESSION_ACCOUNT_AND_PLAN = (
     .outerjoin(Plan, col(Plan.id) == Membership.plan_id)
     .where(col(AuthSession.token_hash) == bindparam("token_hash"))
 )
+_ACCOUNT_AT = len(_SESSION_COLUMNS)
+_PLAN_AT = _ACCOUNT_AT + len(_ACCOUNT_COLUMNS)
+
+
+def _visit(row: Row[Any]) -> tuple[Account | None, Plan | None]:
+    """The account and the plan of a row of `_SESSION_ACCOUNT_AND_PLAN`."""
+    account = _made(Account, _ACCOUNT_COLUMNS, row[_ACCOUNT_AT:_PLAN_AT])
+    plan = _made(Plan, _PLAN_COLUMNS, row[_PLAN_AT:])
+    return account, plan
+
+
+def _made(
+    model: type[_Row], columns: tuple[Any, ...], values: Sequence[Any]
+) -> _Row | None:
+    if values[0] is None:  # its id: the outer join found none
+        return None
+    return detached(model, {c.key: v for c, v in zip(columns, values, strict=True)})
 
 
 def identify(
@@ -143,36 +173,35 @@ def identify(
     if token:
         token_hash = digest(token)
         now = utc_now()
-        with new_session(engine) as session:
-            # one statement, on its own: this runs before every request of a
-            # signed-in person
-            session.connection(execution_options=on_its_own(engine))
-            found = session.exec(
-                _SESSION_ACCOUNT_AND_PLAN,
-                params={"token_hash": token_hash, "plan_id": plan_id},
-            ).first()
-        row, account, plan = found if found else (None, None, None)
-        stands = (
-            standing(token_hash, row.last_seen_at, row.created_at, settings, now)
-            if row
-            else Standing.ENDED
+        # one statement, on its own: this runs before every request of a
+        # signed-in person
+        row = first_alone(
+            engine,
+            _SESSION_ACCOUNT_AND_PLAN,
+            {"token_hash": token_hash, "plan_id": plan_id},
         )
-        if row and account and stands is not Standing.ENDED:
+        account_id, account, plan = None, None, None
+        stands = Standing.ENDED
+        if row is not None:
+            account_id, csrf_secret, created_at, last_seen_at = row[:_ACCOUNT_AT]
+            stands = standing(token_hash, last_seen_at, created_at, settings, now)
+            account, plan = _visit(row)
+        if account and stands is not Standing.ENDED:
             visitor.account = account
             visitor.plan = plan
             visitor.session_hash = token_hash
-            visitor.csrf_token = csrf_for_session(secret, row.csrf_secret)
+            visitor.csrf_token = csrf_for_session(secret, csrf_secret)
             if stands is Standing.TOUCH_DUE:
                 _touch(engine, token_hash, now)
                 with _unwritten_lock:
                     _unwritten.pop(token_hash, None)
             else:
-                remember_request(token_hash, row.last_seen_at, now)
+                remember_request(token_hash, last_seen_at, now)
             return visitor
         # An ended session stays recognisable (never usable) until the next sign-in,
         # so a form posted from it can be kept for its writer.
         visitor.session_expired = True
-        visitor.expired_account_id = row.account_id if row else None
+        visitor.expired_account_id = account_id
     anon = cookies.get(cookie_name(settings, "anon"))
     if not anon:
         anon = new_token()
