@@ -99,13 +99,13 @@ async def get_plan_for_member(
 ) -> Plan:
     """The plan, if the signed-in person is one of its partners; else 404.
 
-    A read takes the plan read with the session (`identify_visitor`), handed to
-    the request's session without SQL or a thread of its own. A write checks
+    A read takes the plan read with the session (`identify_visitor`) as it is,
+    every column loaded and in no session: it only reads it. A write checks
     again inside its own transaction, as its service does not read the partners
     there: a partner removed since cannot write."""
     plan = _plan_read_with_visitor(request)
     if request.method in csrf.SAFE_METHODS:
-        return session.merge(plan, load=False)
+        return plan
     found: Plan = await run_in_threadpool(
         plans_service.plan_for_member, session, plan.id, account.id
     )

@@ -160,6 +160,7 @@ def plan_detail(
     if since.record_visit(session, request.app.state.engine, plan.id, account.id):
         # the look just recorded raised the plan's stamp: the page is built
         # afresh, and tagged by the stamp read before what it shows
+        plan = session.merge(plan, load=False)
         session.refresh(plan, attribute_names=["stamp"])
     elif (unchanged := shown_before(request, plan)) is not None:
         return unchanged
