@@ -1,0 +1,170 @@
+"""Instructions per request, counted by valgrind's callgrind: steady where timings
+are not, so a change of a few per cent can be told from the machine's noise.
+
+    .venv/bin/python -m bench.count                 # a kept card and the plan page
+    .venv/bin/python -m bench.count card --requests 100
+
+The bench's read plan is seeded once into a SQLite file. For each case the app is
+then called in process (threads and all), under callgrind, twice on fresh copies
+of that file: with every card asked for once (so kept) and nothing more, and with
+that and the requests counted. The difference, divided by their number, is one
+request's instructions. Needs `valgrind` (Debian's package); slow: a minute or
+two a case. Compare the figures of two commits, not their absolute size: they
+count this process's own instructions, not the kernel's work for it.
+"""
+
+import argparse
+import asyncio
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from backend.config import ROOT
+from backend.db import make_engine
+from backend.main import create_app
+from backend.migrate import upgrade
+from bench.seed import Scale, seed
+from bench.server import bench_settings
+
+CASES = ("card", "page")
+COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def _scope(path: str, token: str, *, card: bool) -> dict[str, Any]:
+    headers = [
+        (b"host", b"127.0.0.1"),
+        (b"cookie", f"mutual_sid={token}".encode()),
+        (b"accept-encoding", b"gzip"),
+    ]
+    if card:
+        headers.append((b"hx-request", b"true"))
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
+
+
+async def _requests(db: Path, plan: dict[str, Any], case: str, count: int) -> None:
+    """What runs under callgrind: the cards once, then `count` requests."""
+    url = f"sqlite:///{db}"
+    app = create_app(bench_settings(url), engine=make_engine(url))
+
+    async def get(path: str, *, card: bool) -> None:
+        sent: list[Any] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        await app(_scope(path, plan["token"], card=card), receive, send)
+        if sent[0]["status"] != 200:
+            raise SystemExit(f"{path} answered {sent[0]['status']}")
+
+    page = f"/plans/{plan['id']}"
+    cards = [f"{page}/entries/{e}" for e in plan["entries"]]
+    async with app.router.lifespan_context(app):
+        for path in cards:
+            await get(path, card=True)
+        await get(page, card=False)  # the look is recorded: later views are plain
+        for n in range(count):
+            if case == "card":
+                await get(cards[n % len(cards)], card=True)
+            else:
+                await get(page, card=False)
+
+
+def _seeded(folder: Path) -> dict[str, Any]:
+    db = folder / "seeded.db"
+    url = f"sqlite:///{db}"
+    upgrade(url)
+    found = seed(
+        make_engine(url), bench_settings(url), Scale(write_plans=0, live_plans=0)
+    )
+    read = found.read
+    return {
+        "db": str(db),
+        "id": str(read.id),
+        "token": read.partners[0].token,
+        "entries": [str(e.id) for e in read.entries],
+    }
+
+
+def _collected(folder: Path, plan: dict[str, Any], case: str, count: int) -> int:
+    copy = folder / f"{case}-{count}.db"
+    shutil.copy(plan["db"], copy)
+    asked = folder / "plan.json"
+    asked.write_text(json.dumps(plan))
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise SystemExit("valgrind is not installed (apt-get install valgrind)")
+    run = subprocess.run(  # noqa: S603  (our own interpreter and module)
+        [
+            valgrind,
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            "-m",
+            "bench.count",
+            "--inner",
+            str(asked),
+            str(copy),
+            case,
+            str(count),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = COLLECTED.search(run.stderr)
+    if run.returncode != 0 or found is None:
+        raise SystemExit(f"callgrind did not finish:\n{run.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(prog="python -m bench.count", description=__doc__)
+    parser.add_argument("cases", nargs="*", help=f"of {', '.join(CASES)}; all")
+    parser.add_argument("--requests", type=int, default=0, help="default: 200, 40")
+    parser.add_argument("--inner", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if unknown := set(args.cases) - set(CASES):
+        parser.error(f"no such case: {', '.join(sorted(unknown))}")
+    if args.inner:
+        asked, db, case, count = args.inner
+        plan = json.loads(Path(asked).read_text())
+        asyncio.run(_requests(Path(db), plan, case, int(count)))
+        return {}
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="bench-count-") as name:
+        folder = Path(name)
+        plan = _seeded(folder)
+        for case in args.cases or CASES:
+            count = args.requests or (200 if case == "card" else 40)
+            base = _collected(folder, plan, case, 0)
+            more = _collected(folder, plan, case, count)
+            figures[case] = (more - base) / count
+            print(f"{case}: {figures[case] / 1e6:.2f} million instructions a request")
+    return figures
+
+
+if __name__ == "__main__":
+    main()
