@@ -33,6 +33,7 @@ from bench.server import bench_settings
 
 CASES = ("card", "page")
 COLLECTED = re.compile(r"Collected : (\d+)")
+PLAN_FILE = "plan.json"  # the seeded plan, as the counted process reads it
 
 
 def _scope(path: str, token: str, *, card: bool) -> dict[str, Any]:
@@ -110,8 +111,6 @@ def _seeded(folder: Path) -> dict[str, Any]:
 def _collected(folder: Path, plan: dict[str, Any], case: str, count: int) -> int:
     copy = folder / f"{case}-{count}.db"
     shutil.copy(plan["db"], copy)
-    asked = folder / "plan.json"
-    asked.write_text(json.dumps(plan))
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
@@ -124,7 +123,7 @@ def _collected(folder: Path, plan: dict[str, Any], case: str, count: int) -> int
             "-m",
             "bench.count",
             "--inner",
-            str(asked),
+            str(folder / PLAN_FILE),
             str(copy),
             case,
             str(count),
@@ -157,6 +156,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="bench-count-") as name:
         folder = Path(name)
         plan = _seeded(folder)
+        (folder / PLAN_FILE).write_text(json.dumps(plan))
         for case in args.cases or CASES:
             count = args.requests or (200 if case == "card" else 40)
             base = _collected(folder, plan, case, 0)
