@@ -8,6 +8,7 @@ line, an answer that arrives late neither doubles a card nor moves typed words.
 
 from playwright.sync_api import Page, Route, expect
 
+from tests.browser.conftest import wait_for_sse_open
 from tests.browser.plan_steps import (
     COMES_UP,
     EDGE,
@@ -22,6 +23,8 @@ from tests.browser.plan_steps import (
 
 FIRST = "We text one word: harbour."
 SECOND = "We take a walk before we talk."
+THIRD = "We sit on the same side of the table."
+FOURTH = "We say the time out loud before we pause."
 
 
 def test_changes_arrive_while_the_partner_types_elsewhere(new_context) -> None:
@@ -121,3 +124,31 @@ def test_an_answer_that_arrives_late_leaves_typed_words_where_they_are(
     expect(other).to_be_focused()
     expect(other).to_have_value("I go quiet when I'm scared.")
     expect(page.get_by_label("Wording")).to_have_value(FIRST)
+
+
+def test_a_change_that_comes_while_the_last_one_settles_still_counts(
+    new_context,
+) -> None:
+    """On a slow phone a swapped part of the page takes a while to settle. A
+    second change that arrives in that while must still reach the counts, the
+    news and the lists: nothing on the page stops listening while it is
+    replaced."""
+    alex, sam, _ = together(new_context, "Alex", "Sam", "On a slow phone")
+    sam.page.evaluate("() => { htmx.config.defaultSettleDelay = 4000; }")
+    summary = sam.page.locator(".summary-line")
+
+    add_entry(alex.page, EDGE, FIRST)
+    expect(summary).to_contain_text("1 for you to look at", timeout=LIVE_MS)
+    # the first answer was swapped in and is still settling
+    add_entry(alex.page, EDGE, SECOND)
+    expect(summary).to_contain_text("2 for you to look at", timeout=LIVE_MS)
+
+    # the same on the page of what is new since Sam's last look
+    sam.page.get_by_role("link", name="Since you last looked").click()
+    wait_for_sse_open(sam.page)
+    sam.page.evaluate("() => { htmx.config.defaultSettleDelay = 4000; }")
+    news = sam.page.locator("#news_list")
+    add_entry(alex.page, EDGE, THIRD)
+    expect(news).to_contain_text(THIRD, timeout=LIVE_MS)
+    add_entry(alex.page, EDGE, FOURTH)
+    expect(news).to_contain_text(FOURTH, timeout=LIVE_MS)
