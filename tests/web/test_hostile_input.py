@@ -140,7 +140,9 @@ def _post_odd_input(route, browser, known):
     """A Hypothesis test posting odd input to one route as `browser`."""
     names = [f.name for f in route.dependant.body_params]
     params = re.findall(r"{(\w+)}", route.path)
-    odd_part = MESS.map(lambda s: quote(s, safe="") or "x")
+    # odd, and still a URL a client can send: three of the longest would be
+    # past the 64 KiB the test client allows, a failure of the test, not the app
+    odd_part = MESS.map(lambda s: quote(s[:4000], safe="") or "x")
 
     @settings(
         max_examples=30,
