@@ -10,10 +10,10 @@ from starlette.requests import Request
 
 from backend.auth import csrf
 from backend.auth.passwords import Hasher
-from backend.auth.sessions import Visitor, identify
+from backend.auth.sessions import Visitor, cookie_name, identify, touch_session
 from backend.auth.tokens import mask
 from backend.config import Settings
-from backend.db import get_session
+from backend.db import get_session, is_local
 from backend.errors import NotFound
 from backend.models import Account, Plan
 from backend.plans import service as plans_service
@@ -42,14 +42,19 @@ async def identify_visitor(request: Request) -> Visitor:
     For an address that names a plan, the same statement reads the plan if the
     person is one of its partners, so the member check asks nothing more."""
     app_state = request.app.state
-    visitor: Visitor = await run_in_threadpool(
-        identify,
-        app_state.engine,
-        app_state.settings,
-        app_state.secret,
-        dict(request.cookies),
-        _named_plan(request),
-    )
+    engine, settings = app_state.engine, app_state.settings
+    asked = (settings, app_state.secret, dict(request.cookies))
+    if cookie_name(settings, "sid") not in request.cookies or is_local(engine):
+        # no session to look up, or SQLite: the lookup is one read of a local
+        # file, which waits for no lock, so it runs in place; a due write of
+        # the session's last use may wait for the write lock: in a thread
+        visitor = identify(engine, *asked, _named_plan(request), touch=False)
+        if visitor.touch_due is not None:
+            await run_in_threadpool(touch_session, engine, visitor)
+    else:
+        visitor = await run_in_threadpool(
+            identify, engine, *asked, _named_plan(request)
+        )
     request.state.visitor = visitor
     request.state.account = visitor.account
     # masked afresh for every response, the same within one page
