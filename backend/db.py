@@ -106,12 +106,21 @@ def _sqlite_engine(url: str) -> Engine:
                 raise OperationalError("BEGIN IMMEDIATE", {}, Exception("write lock"))
             conn.info["holds_write_lock"] = (asked, time.perf_counter())
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                _send(conn, "BEGIN IMMEDIATE")
             except Exception:
                 _release(conn)
                 raise
         elif not conn.get_execution_options().get(ALONE_OPTION):
-            conn.exec_driver_sql("BEGIN")
+            _send(conn, "BEGIN")
+
+    def _send(conn: Any, sql: str) -> None:
+        # straight to the driver: SQLAlchemy's handling of a statement costs
+        # more than a BEGIN does; an error is raised as SQLAlchemy would
+        dbapi = conn.dialect.loaded_dbapi
+        try:
+            conn.connection.dbapi_connection.execute(sql)
+        except dbapi.Error as error:
+            raise DBAPIError.instance(sql, {}, error, dbapi.Error) from error
 
     def _release(conn: Any) -> None:
         held = conn.info.pop("holds_write_lock", None)

@@ -1,5 +1,6 @@
 """The database is opened safely, and the schema matches its migrations."""
 
+import sqlite3
 import threading
 import time
 
@@ -10,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
-from backend.db import make_engine, new_session
+from backend.db import SQLITE_PRAGMAS, make_engine, new_session
 from backend.migrate import downgrade, upgrade
 from backend.models import Account
 
@@ -97,6 +98,65 @@ def test_write_lock_is_released_when_a_write_session_closes_without_commit(
         session.commit()
     with engine.connect() as conn:
         assert conn.execute(text("SELECT email FROM account")).all() == [("a@x.org",)]
+
+
+def test_a_write_session_holds_sqlites_write_lock_from_its_first_statement(tmp_path):
+    """Write transactions begin with BEGIN IMMEDIATE: from its first statement,
+    even a read, no other writer can start; a read session blocks nobody."""
+    path = tmp_path / "i.db"
+    engine = make_engine(f"sqlite:///{path}")
+    SQLModel.metadata.create_all(engine)
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+
+    def another_writer_can_begin() -> bool:
+        try:
+            other.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return False
+        other.rollback()
+        return True
+
+    try:
+        with new_session(engine) as reading:
+            reading.exec(text("SELECT 1"))
+            assert another_writer_can_begin()
+        with new_session(engine, write=True) as writing:
+            writing.exec(text("SELECT 1"))
+            assert not another_writer_can_begin()
+        assert another_writer_can_begin()  # released when the session closed
+    finally:
+        other.close()
+
+
+def test_a_write_another_program_holds_the_file_for_is_refused_and_frees_the_lock(
+    tmp_path, monkeypatch
+):
+    """Another program (a backup, a second server) holds SQLite's own write lock:
+    BEGIN IMMEDIATE is answered busy once SQLite has waited, the write is refused
+    as SQLAlchemy's OperationalError (shown as "try again", never a crash), and
+    this process's own write lock is free for the next write."""
+    waits = tuple(
+        "PRAGMA busy_timeout=50" if p.startswith("PRAGMA busy_timeout") else p
+        for p in SQLITE_PRAGMAS
+    )
+    monkeypatch.setattr("backend.db.SQLITE_PRAGMAS", waits)
+    monkeypatch.setattr("backend.db.WRITE_LOCK_TIMEOUT", 1.0)
+    path = tmp_path / "b.db"
+    engine = make_engine(f"sqlite:///{path}")
+    SQLModel.metadata.create_all(engine)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(OperationalError), new_session(engine, write=True) as s:
+            s.exec(text("SELECT 1"))
+    finally:
+        other.rollback()
+        other.close()
+    with new_session(engine, write=True) as session:
+        session.add(Account(email="b@x.org", display_name="b", password_hash="x"))
+        session.commit()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT email FROM account")).all() == [("b@x.org",)]
 
 
 def _drift(url: str) -> list:
