@@ -1,13 +1,16 @@
 """Instructions per request, counted by valgrind's callgrind: steady where timings
 are not, so a change of a few per cent can be told from the machine's noise.
 
-    .venv/bin/python -m bench.count                 # a kept card and the plan page
+    .venv/bin/python -m bench.count                 # a kept card, the page, a save
     .venv/bin/python -m bench.count card --requests 100
 
-The bench's read plan is seeded once into a SQLite file. For each case the app is
-then called in process (threads and all), under callgrind, twice on fresh copies
-of that file: with every card asked for once (so kept) and nothing more, and with
-that and the requests counted. The difference, divided by their number, is one
+The bench's read plan and one plan to write in are seeded once into a SQLite
+file. For each case the app is then called in process (threads and all), under
+callgrind, twice on fresh copies of that file: with every card asked for once
+(so kept) and nothing more, and with that and the requests counted. A save is a
+new wording of one of the write plan's entries by the partner who may change
+it, answered with its card, as the bench's writers send it; the same saves, in
+the same order, on every copy. The difference, divided by their number, is one
 request's instructions. Needs `valgrind` (Debian's package); slow: a minute or
 two a case. Compare the figures of two commits, not their absolute size: they
 count this process's own instructions, not the kernel's work for it.
@@ -15,6 +18,7 @@ count this process's own instructions, not the kernel's work for it.
 
 import argparse
 import asyncio
+import gzip
 import json
 import re
 import shutil
@@ -23,24 +27,33 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from backend.config import ROOT
 from backend.db import make_engine
 from backend.main import create_app
 from backend.migrate import upgrade
 from bench.seed import Scale, seed
-from bench.server import bench_settings
+from bench.server import CSRF, bench_settings
 
-CASES = ("card", "page")
+CASES = ("card", "page", "save")
 COLLECTED = re.compile(r"Collected : (\d+)")
 PLAN_FILE = "plan.json"  # the seeded plan, as the counted process reads it
 
 
-def _scope(path: str, token: str, *, card: bool) -> dict[str, Any]:
+def _scope(
+    path: str,
+    token: str,
+    *,
+    card: bool,
+    method: str = "GET",
+    more: list[tuple[bytes, bytes]] | None = None,
+) -> dict[str, Any]:
     headers = [
         (b"host", b"127.0.0.1"),
         (b"cookie", f"mutual_sid={token}".encode()),
         (b"accept-encoding", b"gzip"),
+        *(more or []),
     ]
     if card:
         headers.append((b"hx-request", b"true"))
@@ -48,7 +61,7 @@ def _scope(path: str, token: str, *, card: bool) -> dict[str, Any]:
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
@@ -66,30 +79,67 @@ async def _requests(db: Path, plan: dict[str, Any], case: str, count: int) -> No
     url = f"sqlite:///{db}"
     app = create_app(bench_settings(url), engine=make_engine(url))
 
-    async def get(path: str, *, card: bool) -> None:
+    async def ask(
+        path: str, token: str, *, card: bool, form: dict[str, Any] | None = None
+    ) -> bytes:
         sent: list[Any] = []
+        body = urlencode(form or {}).encode()
+        more = (
+            []
+            if form is None
+            else [
+                (b"content-type", b"application/x-www-form-urlencoded"),
+                (b"content-length", str(len(body)).encode()),
+                (b"origin", b"http://127.0.0.1"),
+                (b"x-csrf-token", csrf[token].encode()),
+            ]
+        )
 
         async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
 
         async def send(message: Any) -> None:
             sent.append(message)
 
-        await app(_scope(path, plan["token"], card=card), receive, send)
+        method = "GET" if form is None else "POST"
+        await app(
+            _scope(path, token, card=card, method=method, more=more), receive, send
+        )
         if sent[0]["status"] != 200:
-            raise SystemExit(f"{path} answered {sent[0]['status']}")
+            raise SystemExit(f"{method} {path} answered {sent[0]['status']}")
+        return b"".join(m.get("body", b"") for m in sent[1:])
 
     page = f"/plans/{plan['id']}"
     cards = [f"{page}/entries/{e}" for e in plan["entries"]]
+    csrf: dict[str, str] = {}
     async with app.router.lifespan_context(app):
         for path in cards:
-            await get(path, card=True)
-        await get(page, card=False)  # the look is recorded: later views are plain
+            await ask(path, plan["token"], card=True)
+        await ask(page, plan["token"], card=False)  # the look is recorded
+        writes = plan["writes"]
+        for token in writes["tokens"]:
+            home = await ask("/", token, card=False)
+            if home[:2] == b"\x1f\x8b":  # gzip's own mark
+                home = gzip.decompress(home)
+            found = CSRF.search(home.decode())
+            assert found is not None
+            csrf[token] = found.group(1)
+        versions = {e: v for e, v, _ in writes["entries"]}
         for n in range(count):
             if case == "card":
-                await get(cards[n % len(cards)], card=True)
+                await ask(cards[n % len(cards)], plan["token"], card=True)
+            elif case == "page":
+                await ask(page, plan["token"], card=False)
             else:
-                await get(page, card=False)
+                entry, _, writer = writes["entries"][n % len(writes["entries"])]
+                text = f"Take {n}: we stay near, and we say so."
+                await ask(
+                    f"/plans/{writes['id']}/entries/{entry}",
+                    writes["tokens"][writer],
+                    card=True,
+                    form={"text": text, "base_version": versions[entry]},
+                )
+                versions[entry] += 1
 
 
 def _seeded(folder: Path) -> dict[str, Any]:
@@ -97,14 +147,19 @@ def _seeded(folder: Path) -> dict[str, Any]:
     url = f"sqlite:///{db}"
     upgrade(url)
     found = seed(
-        make_engine(url), bench_settings(url), Scale(write_plans=0, live_plans=0)
+        make_engine(url), bench_settings(url), Scale(write_plans=1, live_plans=0)
     )
-    read = found.read
+    read, write = found.read, found.writes[0]
     return {
         "db": str(db),
         "id": str(read.id),
         "token": read.partners[0].token,
         "entries": [str(e.id) for e in read.entries],
+        "writes": {
+            "id": str(write.id),
+            "tokens": [p.token for p in write.partners],
+            "entries": [(e.id, e.version, e.writer) for e in write.entries],
+        },
     }
 
 
@@ -158,7 +213,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         plan = _seeded(folder)
         (folder / PLAN_FILE).write_text(json.dumps(plan))
         for case in args.cases or CASES:
-            count = args.requests or (200 if case == "card" else 40)
+            count = args.requests or {"card": 200, "page": 40, "save": 100}[case]
             base = _collected(folder, plan, case, 0)
             more = _collected(folder, plan, case, count)
             figures[case] = (more - base) / count
