@@ -10,10 +10,10 @@ from starlette.requests import Request
 
 from backend.auth import csrf
 from backend.auth.passwords import Hasher
-from backend.auth.sessions import Visitor, cookie_name, identify, touch_session
+from backend.auth.sessions import Visitor, cookie_name, identify
 from backend.auth.tokens import mask
 from backend.config import Settings
-from backend.db import get_session, is_local
+from backend.db import get_session
 from backend.errors import NotFound
 from backend.models import Account, Plan
 from backend.plans import service as plans_service
@@ -43,18 +43,18 @@ async def identify_visitor(request: Request) -> Visitor:
     person is one of its partners, so the member check asks nothing more."""
     app_state = request.app.state
     engine, settings = app_state.engine, app_state.settings
-    asked = (settings, app_state.secret, dict(request.cookies))
-    if cookie_name(settings, "sid") not in request.cookies or is_local(engine):
-        # no session to look up, or SQLite: the lookup is one read of a local
-        # file, which waits for no lock, so it runs in place; a due write of
-        # the session's last use may wait for the write lock: in a thread
-        visitor = identify(engine, *asked, _named_plan(request), touch=False)
-        if visitor.touch_due is not None:
-            await run_in_threadpool(touch_session, engine, visitor)
-    else:
-        visitor = await run_in_threadpool(
-            identify, engine, *asked, _named_plan(request)
+    asked = (engine, settings, app_state.secret, dict(request.cookies))
+    if cookie_name(settings, "sid") in request.cookies:
+        # a session to look up: a read of the database, and at most once a
+        # minute a write. Never on the event loop, even on SQLite, whose read
+        # waits for no lock: it waits for a pooled connection, and when every
+        # one is held by a request, only the event loop could give one back
+        visitor: Visitor = await run_in_threadpool(
+            identify, *asked, _named_plan(request)
         )
+    else:
+        # no session: nothing to read, so in place
+        visitor = identify(*asked)
     request.state.visitor = visitor
     request.state.account = visitor.account
     # masked afresh for every response, the same within one page

@@ -55,9 +55,6 @@ class Visitor:
     # the plan the address names, read with the session if this person is one
     # of its partners (`deps.get_plan_for_member` takes it from here)
     plan: Plan | None = None
-    # when the session's last use is due to be written and was left to the
-    # caller (`identify(..., touch=False)`, then `touch`)
-    touch_due: datetime | None = None
 
 
 def cookie_name(settings: Settings, base: str) -> str:
@@ -166,15 +163,11 @@ def identify(
     secret: str,
     cookies: dict[str, str],
     plan_id: uuid.UUID | None = None,
-    *,
-    touch: bool = True,
 ) -> Visitor:
     """Resolve the session cookie (ending it if expired) or the anonymous cookie.
 
     Given the id of a plan the address names, the same statement reads the
-    plan, if the account is one of its partners (`Visitor.plan`). With
-    `touch=False` it only reads: a session whose last use is due to be written
-    is marked (`Visitor.touch_due`) for the caller to pass to `touch`."""
+    plan, if the account is one of its partners (`Visitor.plan`)."""
     visitor = Visitor()
     token = cookies.get(cookie_name(settings, "sid"))
     if token:
@@ -199,9 +192,9 @@ def identify(
             visitor.session_hash = token_hash
             visitor.csrf_token = csrf_for_session(secret, csrf_secret)
             if stands is Standing.TOUCH_DUE:
-                visitor.touch_due = now
-                if touch:
-                    touch_session(engine, visitor)
+                _touch(engine, token_hash, now)
+                with _unwritten_lock:
+                    _unwritten.pop(token_hash, None)
             else:
                 remember_request(token_hash, last_seen_at, now)
             return visitor
@@ -217,21 +210,13 @@ def identify(
     return visitor
 
 
-def touch_session(engine: Engine, visitor: Visitor) -> None:
-    """Write the session's last use, when `identify` found it due: a write, so
-    it may wait for SQLite's lock."""
-    now, token_hash = visitor.touch_due, visitor.session_hash
-    if now is None or token_hash is None:
-        return
+def _touch(engine: Engine, token_hash: str, now: datetime) -> None:
     with write_session(engine) as session:
         row = session.get(AuthSession, token_hash)
         if row:
             row.last_seen_at = now
             session.add(row)
             session.commit()
-    visitor.touch_due = None
-    with _unwritten_lock:
-        _unwritten.pop(token_hash, None)
 
 
 def start_session(
