@@ -39,10 +39,18 @@ def card(
     if request.method == "POST":
         # the change is committed: the card is read without the write lock
         reading_after_write(session, request.app.state.engine)
-    page = plan_page(session, plan, account_id, only=[entry_id])
-    view = page.cards.get(entry_id) or next(
-        (v for v in page.removed if v.id == entry_id), None
+    # a card that carries nothing of this answer alone (no error, no words sent
+    # back) is the card this viewer would get by asking for it now: kept, so the
+    # writer's own page, which asks for it again on the signal this write sent,
+    # is answered from the shelf
+    plain = status < 400 and set(extra) <= {"pinned_id"}
+    shelf = Shelving(request, str(extra.get("pinned_id") or "")) if plain else None
+    page = plan_page(session, plan, account_id, only=[entry_id], shelf=shelf)
+    view = next(
+        (c for c in [*page.in_plan, *page.removed_cards] if c.id == entry_id), None
     )
+    if shelf is not None:
+        shelf.fill(page, plan)
     return render(
         request,
         "entries/entry.html",

@@ -8,9 +8,11 @@ talk pinned beside the plan; the reader's zone; and the clock, for its relative
 times (a kept card says when its words turn, and is not used after). Its forms'
 CSRF fields hold a mark, filled with the page's own masked token when sent.
 
-Only pages read in a request that writes nothing use it (the plan page, a card,
-a list): what they read is committed, so a card kept under a stamp never shows
-less than that stamp says.
+Only what is read of committed rows uses it: pages read in a request that
+writes nothing (the plan page, a card, a list), and the card a write answers
+with, read after its commit in a transaction of its own (`cards.card`), when it
+says nothing of that answer alone. So a card kept under a stamp never shows less
+than that stamp says.
 
 Kept in this process's memory, at most `SIZE` cards for `SECONDS` each: the
 words on a card are held no longer than a page of them stays open in the app.

@@ -155,6 +155,46 @@ def test_a_page_nothing_changed_builds_no_card_again(app, partners, monkeypatch)
     assert sorted(built) == sorted([first, second])
 
 
+def test_the_card_a_write_answers_with_is_kept_for_the_writers_own_page(
+    app, partners, monkeypatch
+):
+    """The writer's page asks for the card again on the signal its own write
+    sent: that card is the one the write answered with, kept, and it reads as
+    one built afresh. A card that says something of its own answer (a refusal)
+    is not kept."""
+    p = partners.path
+    eid = entry_id(add(partners.sam, p, "edge_responses", "We slow down."))
+    card = f"{p}/entries/{eid}"
+    built = builds(monkeypatch)
+    for writer, write in [
+        (
+            partners.sam,
+            lambda c: c.post_form(
+                card, {"text": "We slow right down.", "base_version": "1"}, htmx=True
+            ),
+        ),
+        (partners.alex, lambda c: agree(c, p, eid, version=2)),
+    ]:
+        built.clear()
+        answer = write(writer)
+        assert answer.status_code == 200
+        assert built == [eid]
+        again = writer.get(card, headers=HTMX)
+        assert built == [eid], "the writer's own card was built again"
+        fresh = built_afresh(app, writer, card, HTMX)
+        assert same_page(again.content) == same_page(fresh.content)
+        assert same_page(answer.content) == same_page(fresh.content)
+    assert "We slow right down." in fresh.text
+    # a refused yes (to a wording no longer shown) says why, and is not kept
+    monkeypatch.setattr(app.state, "shelf", Shelf())
+    built.clear()
+    refused = agree(partners.alex, p, eid, version=1)
+    assert refused.status_code >= 400
+    assert built == []
+    assert partners.alex.get(card, headers=HTMX).status_code == 200
+    assert built == [eid], "the next look found the refusal kept"
+
+
 def test_a_kept_card_asks_nothing_of_its_wordings_or_yeses(partners):
     p = partners.path
     eid = entry_id(add(partners.sam, p, "edge_responses", "We slow down."))
