@@ -1,19 +1,25 @@
 """Instructions per request, counted by valgrind's callgrind: steady where timings
 are not, so a change of a few per cent can be told from the machine's noise.
 
-    .venv/bin/python -m bench.count                 # a kept card, the page, a save
+    .venv/bin/python -m bench.count                 # every case below
+    .venv/bin/python -m bench.count save save+card
     .venv/bin/python -m bench.count card --requests 100
 
 The bench's read plan and one plan to write in are seeded once into a SQLite
 file. For each case the app is then called in process (threads and all), under
 callgrind, twice on fresh copies of that file: with every card asked for once
-(so kept) and nothing more, and with that and the requests counted. A save is a
-new wording of one of the write plan's entries by the partner who may change
-it, answered with its card, as the bench's writers send it; the same saves, in
-the same order, on every copy. The difference, divided by their number, is one
-request's instructions. Needs `valgrind` (Debian's package); slow: a minute or
-two a case. Compare the figures of two commits, not their absolute size: they
-count this process's own instructions, not the kernel's work for it.
+(so kept) and nothing more, and with that and the requests counted. The
+difference, divided by their number, is one request's instructions.
+
+A save is a new wording of one of the write plan's entries by the partner who
+may change it, answered with its card, as the bench's writers send it: the same
+saves, in the same order, on every copy. `save+card` counts a save with what the
+writer's own page asks next, the same card again, on the live signal the save
+sent; less `save`, that is the second card's cost.
+
+Needs `valgrind` (Debian's package); slow: a few minutes a case. Compare the
+figures of two commits, not their absolute size: they count this process's own
+instructions, not the kernel's work for it.
 """
 
 import argparse
@@ -36,7 +42,7 @@ from backend.migrate import upgrade
 from bench.seed import Scale, seed
 from bench.server import CSRF, bench_settings
 
-CASES = ("card", "page", "save")
+CASES = ("card", "page", "save", "save+card")
 COLLECTED = re.compile(r"Collected : (\d+)")
 PLAN_FILE = "plan.json"  # the seeded plan, as the counted process reads it
 
@@ -140,6 +146,12 @@ async def _requests(db: Path, plan: dict[str, Any], case: str, count: int) -> No
                     form={"text": text, "base_version": versions[entry]},
                 )
                 versions[entry] += 1
+                if case == "save+card":  # the writer's page, on its own signal
+                    await ask(
+                        f"/plans/{writes['id']}/entries/{entry}",
+                        writes["tokens"][writer],
+                        card=True,
+                    )
 
 
 def _seeded(folder: Path) -> dict[str, Any]:
@@ -213,7 +225,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         plan = _seeded(folder)
         (folder / PLAN_FILE).write_text(json.dumps(plan))
         for case in args.cases or CASES:
-            count = args.requests or {"card": 200, "page": 40, "save": 100}[case]
+            count = args.requests or {"card": 200, "page": 40}.get(case, 100)
             base = _collected(folder, plan, case, 0)
             more = _collected(folder, plan, case, count)
             figures[case] = (more - base) / count
