@@ -46,9 +46,7 @@ def card(
     plain = status < 400 and set(extra) <= {"pinned_id"}
     shelf = Shelving(request, str(extra.get("pinned_id") or "")) if plain else None
     page = plan_page(session, plan, account_id, only=[entry_id], shelf=shelf)
-    view = next(
-        (c for c in [*page.in_plan, *page.removed_cards] if c.id == entry_id), None
-    )
+    view = page.find(entry_id)
     if shelf is not None:
         shelf.fill(page, plan)
     return render(
@@ -75,7 +73,7 @@ def card_view(
     except ValueError:
         raise NotFound from None
     page = plan_page(session, plan, account_id, only=[key], shelf=shelf)
-    view = next((c for c in [*page.in_plan, *page.removed_cards] if c.id == key), None)
+    view = page.find(key)
     if view is None:
         raise NotFound
     shelf.fill(page, plan)

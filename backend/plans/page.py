@@ -140,6 +140,12 @@ class PlanPage:
             return list(self.removed)
         return self.listed_removed
 
+    def find(self, entry_id: uuid.UUID) -> Card | None:
+        """The card of an entry on this page, in the plan or removed."""
+        return next(
+            (c for c in [*self.in_plan, *self.removed_cards] if c.id == entry_id), None
+        )
+
     def personal(self, section: Section, who: Person | None) -> list[Card]:
         if who is None:
             return []
