@@ -323,13 +323,13 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        if session.in_transaction() and not is_local(bind):
+        if session.in_transaction() and not _local(bind):
             await run_in_threadpool(session.close)
         else:
             session.close()
 
 
-def is_local(bind: Engine | Connection) -> bool:
+def _local(bind: Engine | Connection) -> bool:
     """SQLite: the database is a file this process reads itself."""
     return bind.dialect.name == "sqlite"
 

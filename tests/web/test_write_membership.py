@@ -22,8 +22,8 @@ def _removed_after_the_check(app, monkeypatch, account_id: uuid.UUID) -> None:
     person stops being a partner."""
     check = deps.identify
 
-    def then_removed(*args, **kwargs):
-        visitor = check(*args, **kwargs)
+    def then_removed(*args):
+        visitor = check(*args)
         if visitor.plan is None:  # a request that names no plan
             return visitor
         with new_session(app.state.engine, write=True) as other:
