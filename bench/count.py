@@ -209,7 +209,12 @@ def _collected(folder: Path, plan: dict[str, Any], case: str, count: int) -> int
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(prog="python -m bench.count", description=__doc__)
     parser.add_argument("cases", nargs="*", help=f"of {', '.join(CASES)}; all")
-    parser.add_argument("--requests", type=int, default=0, help="default: 200, 40")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=0,
+        help="default: 200 cards, 40 pages, 100 saves",
+    )
     parser.add_argument("--inner", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if unknown := set(args.cases) - set(CASES):
