@@ -383,11 +383,28 @@ async def close_streams(streams: list[EventStream]) -> None:
 
 @dataclass
 class LiveResult:
-    after_response: list[float]  # signal arrival minus save response, seconds
+    after_commit: list[float]  # signal arrival minus the save's commit, seconds
+    after_response: list[float]  # signal arrival minus save response (0 if before)
     after_send: list[float]  # signal arrival minus save sent
     errors: int
     streams: int
     encodings: list[str]
+
+
+def since_commit(
+    heard: list[tuple[str, float]], published: dict[str, list[float]]
+) -> tuple[list[float], int]:
+    """Each signal heard, less the last commit of its entry that came before it
+    (wall clock, both on this machine); and how many had no such commit."""
+    took: list[float] = []
+    missing = 0
+    for entry_id, arrived in heard:
+        before = [t for t in published.get(entry_id, ()) if t <= arrived]
+        if before:
+            took.append(arrived - max(before))
+        else:
+            missing += 1
+    return took, missing
 
 
 async def live(bench: Bench, *, via: Server | None = None) -> LiveResult:
@@ -399,6 +416,7 @@ async def live(bench: Bench, *, via: Server | None = None) -> LiveResult:
     by_key = {(s.path, s.cookie): s for s in streams}
     after_response: list[float] = []
     after_send: list[float] = []
+    heard: list[tuple[str, float]] = []  # (entry id, wall time its signal came)
     errors = 0
     jobs = [plan for _ in range(bench.config.live_passes) for plan in plans]
     gate = asyncio.Semaphore(bench.config.live_writers)
@@ -432,8 +450,9 @@ async def live(bench: Bench, *, via: Server | None = None) -> LiveResult:
             except TimeoutError:
                 errors += 1
                 return
-            after_response.append(max(0.0, arrived - answered))
-            after_send.append(arrived - sent)
+            after_response.append(max(0.0, arrived.clock - answered))
+            after_send.append(arrived.clock - sent)
+            heard.append((entry.id, arrived.wall))
 
     try:
         # one plan's saves must not overlap: each builds on the version before
@@ -442,8 +461,17 @@ async def live(bench: Bench, *, via: Server | None = None) -> LiveResult:
             await asyncio.gather(*(one(p, start + i) for i, p in enumerate(batch)))
     finally:
         await close_streams(streams)
+    published = await asyncio.to_thread((via or bench.server).signal_times)
+    after_commit, missing = since_commit(heard, published)
     encodings = sorted({s.encoding for s in streams})
-    return LiveResult(after_response, after_send, errors, len(streams), encodings)
+    return LiveResult(
+        after_commit,
+        after_response,
+        after_send,
+        errors + missing,
+        len(streams),
+        encodings,
+    )
 
 
 async def stream_memory(bench: Bench) -> dict:

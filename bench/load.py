@@ -12,6 +12,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 
@@ -185,6 +186,11 @@ async def closed_loop(
     return Result(len(latencies), errors, time.perf_counter() - started, latencies)
 
 
+class Arrival(NamedTuple):
+    clock: float  # time.perf_counter(): against other times in this process
+    wall: float  # time.time(): against times the server recorded
+
+
 class EventStream:
     """One SSE stream over a raw connection: records when each event arrives."""
 
@@ -194,16 +200,16 @@ class EventStream:
         self.encoding = ""  # Content-Encoding of the stream: must stay empty
         self.opened = asyncio.Event()
         self.seen: list[tuple[float, str, str]] = []  # (arrived, event, data)
-        self.waiters: dict[str, asyncio.Future[float]] = {}
+        self.waiters: dict[str, asyncio.Future[Arrival]] = {}
         self.task: asyncio.Task[None] | None = None
         self.writer: asyncio.StreamWriter | None = None
 
     def start(self) -> None:
         self.task = asyncio.create_task(self._run())
 
-    def expect(self, entry_id: str) -> "asyncio.Future[float]":
+    def expect(self, entry_id: str) -> "asyncio.Future[Arrival]":
         """A future that gets the arrival time of the next `entry` signal for it."""
-        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Arrival] = asyncio.get_running_loop().create_future()
         self.waiters[entry_id] = future
         return future
 
@@ -236,7 +242,7 @@ class EventStream:
                     if not data:
                         return
                     buffer += data
-                arrived = time.perf_counter()
+                arrived = Arrival(time.perf_counter(), time.time())
                 while b"\r\n\r\n" in buffer or b"\n\n" in buffer:
                     cut = b"\r\n\r\n" if b"\r\n\r\n" in buffer else b"\n\n"
                     raw, buffer = buffer.split(cut, 1)
@@ -246,7 +252,7 @@ class EventStream:
         finally:
             self.opened.set()
 
-    def _event(self, raw: str, arrived: float) -> None:
+    def _event(self, raw: str, arrived: Arrival) -> None:
         kind, data = "message", ""
         for line in raw.splitlines():
             if line.startswith("event:"):
@@ -255,7 +261,7 @@ class EventStream:
                 data = line[5:].strip()
         if kind == "hello":
             self.opened.set()
-        self.seen.append((arrived, kind, data))
+        self.seen.append((arrived.clock, kind, data))
         if kind == "entry":
             for entry_id, future in list(self.waiters.items()):
                 if entry_id in data and not future.done():

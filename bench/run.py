@@ -140,7 +140,8 @@ async def measure(bench: Bench, snapshot: dict, *, browser: bool) -> dict:
         figures["memory"].update(kib_per_stream=0.0, errors=1)
     live = await cases.live(bench)
     figures["live"] = {
-        **cases.latency_summary(live.after_response),
+        **cases.latency_summary(live.after_commit),
+        "after_response": cases.latency_summary(live.after_response),
         "after_send": cases.latency_summary(live.after_send),
         "errors": live.errors,
         "streams": live.streams,

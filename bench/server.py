@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from backend.config import ROOT, Settings
 from backend.migrate import upgrade
-from bench.app import LOCKS_PATH
+from bench.app import LOCKS_PATH, SIGNALS_PATH
 
 HOST = "127.0.0.1"
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"  # noqa: S105
@@ -118,6 +118,13 @@ class Server:
         response = httpx.get(f"{self.url}{LOCKS_PATH}", timeout=30)
         response.raise_for_status()
         times: list[list[float]] = response.json()
+        return times
+
+    def signal_times(self) -> dict[str, list[float]]:
+        """When each entry's signal left on commit since the last ask: wall times."""
+        response = httpx.get(f"{self.url}{SIGNALS_PATH}", timeout=30)
+        response.raise_for_status()
+        times: dict[str, list[float]] = response.json()
         return times
 
     def csrf(self, token: str) -> str:

@@ -70,5 +70,19 @@ def test_every_case_runs_and_reports(tmp_path, capsys):
     assert raw["pdf"]["pages"] >= 1
     assert raw["memory"]["streams"] == 4
     assert raw["live"]["samples"] >= 1
+    # the signal is timed from the save's commit, which the server recorded: it
+    # takes some time, and less than the whole save as the writer sent it
+    assert 0 < raw["live"]["p95_ms"] < raw["live"]["after_send"]["p95_ms"]
     # the live stream is never compressed: a compressor would hold signals back
     assert raw["live"]["encodings"] == [""]
+
+
+def test_a_signal_is_timed_from_the_last_commit_of_its_entry_before_it():
+    from bench.cases import since_commit
+
+    published = {"a": [10.0, 20.0], "b": [30.0]}
+    heard = [("a", 10.5), ("a", 20.25), ("b", 29.0), ("c", 40.0)]
+    took, missing = since_commit(heard, published)
+    assert took == [0.5, 0.25]
+    # heard before any commit of its entry, or for an entry never committed
+    assert missing == 2
