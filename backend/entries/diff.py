@@ -52,6 +52,7 @@ class Piece:
 class _Phrase:
     text: str  # as written, with the space after it
     words: tuple[str, ...]  # for comparing: what is written, less the spacing
+    plain: tuple[str, ...]  # the words less case and punctuation, for likeness
 
     @property
     def key(self) -> str:
@@ -83,16 +84,15 @@ def _phrases(text: str) -> list[_Phrase]:
         if last or _ends_phrase(word, token[len(word) :], tokens[i + 1]):
             part = tokens[start : i + 1]
             words = tuple(t.split()[0] for t in part if t.strip())
-            phrases.append(_Phrase("".join(part), words))
+            plain = tuple(_plain(w) for w in words)
+            phrases.append(_Phrase("".join(part), words, plain))
             start = i + 1
     return phrases if any(p.words for p in phrases) else []
 
 
 def _likeness(a: _Phrase, b: _Phrase) -> float:
     """The share of words two phrases have in common, ignoring case and punctuation."""
-    matcher = difflib.SequenceMatcher(
-        a=[_plain(w) for w in a.words], b=[_plain(w) for w in b.words], autojunk=False
-    )
+    matcher = difflib.SequenceMatcher(a=a.plain, b=b.plain, autojunk=False)
     if matcher.real_quick_ratio() < _ALIKE or matcher.quick_ratio() < _ALIKE:
         return 0.0
     return matcher.ratio()
