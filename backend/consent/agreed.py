@@ -35,18 +35,18 @@ SNAPSHOT_FORMAT = 2
 
 # Built once: a statement built per call costs more CPU than running it does.
 # (six columns: more than sqlmodel's typed select takes, so SQLAlchemy's own)
-_YESES = (
-    sa_select(
-        col(Consent.entry_id),
-        col(Consent.account_id),
-        col(Consent.version),
-        col(Consent.given_at),
-        col(Consent.withdrawn_at),
-        col(Consent.withdraw_note),
-    )
-    .where(col(Consent.entry_id).in_(bindparam("ids", expanding=True)))
-    .order_by(col(Consent.given_at))
-)
+_EVERY_YES = sa_select(
+    col(Consent.entry_id),
+    col(Consent.account_id),
+    col(Consent.version),
+    col(Consent.given_at),
+    col(Consent.withdrawn_at),
+    col(Consent.withdraw_note),
+).order_by(col(Consent.given_at))
+_YESES = _EVERY_YES.where(col(Consent.entry_id).in_(bindparam("ids", expanding=True)))
+# one entry's (a save's, a card's) with `=`: an expanding `IN` has its SQL
+# written again at every run
+_YESES_OF_ONE = _EVERY_YES.where(col(Consent.entry_id) == bindparam("id"))
 _GIVEN_AT = Consent.__table__.c.given_at  # type: ignore[attr-defined]
 _ONE_WORDING = (
     col(Revision.entry_id) == bindparam("entry_id"),
@@ -107,7 +107,10 @@ def yeses_of(
     found: dict[uuid.UUID, list[Yes]] = defaultdict(list)
     if not entry_ids:
         return found
-    rows = columns(session, _YESES, {"ids": entry_ids})
+    if len(entry_ids) == 1:
+        rows = columns(session, _YESES_OF_ONE, {"id": entry_ids[0]})
+    else:
+        rows = columns(session, _YESES, {"ids": entry_ids})
     for entry_id, account_id, version, given, withdrawn, note in rows:
         found[entry_id].append(Yes(account_id, version, given, withdrawn, note))
     return found

@@ -584,6 +584,7 @@ _CARDS_SHOWN = _CARDS.add_columns(_SHOWN_TEXT).options(
 _CARDS_SHOWN_OF = _CARDS_SHOWN.where(
     col(Entry.id).in_(bindparam("ids", expanding=True))
 )
+_CARDS_SHOWN_OF_ONE = _CARDS_SHOWN.where(col(Entry.id) == _ID)
 
 
 def _cards_shown(
@@ -596,6 +597,9 @@ def _cards_shown(
         rows = session.execute(
             _CARDS_SHOWN, {"plan_id": plan_id, "viewer": viewer_id}
         ).all()
+    elif len(ids) == 1:
+        one = {"plan_id": plan_id, "viewer": viewer_id, "id": ids[0]}
+        rows = session.execute(_CARDS_SHOWN_OF_ONE, one).all()
     else:
         asked = {"plan_id": plan_id, "viewer": viewer_id, "ids": ids}
         rows = session.execute(_CARDS_SHOWN_OF, asked).all()
