@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, Row, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlmodel import Session, SQLModel, create_engine
 from starlette.concurrency import run_in_threadpool
@@ -230,8 +230,9 @@ def detached(model: type[_Model], values: dict[str, Any]) -> _Model:
     `merge(load=False)`, without SQL. Cheaper than loading it through a session,
     and than the model's own constructor, which checks every field."""
     found: _Model = inspect(model).class_manager.new_instance()
-    for key, value in values.items():
-        set_committed_value(found, key, value)
+    # straight into a new object's dict; made detached, they are its committed
+    # values, as set_committed_value would make each one, a call at a time
+    instance_dict(found).update(values)
     make_transient_to_detached(found)
     return found
 
