@@ -47,7 +47,9 @@ SECONDS = 600
 # person writes can spell it
 MARK = f"csrf-{secrets.token_hex(16)}"
 
-Key = tuple[str, uuid.UUID, int, tuple[tuple[uuid.UUID, int | None], ...], Any]
+# what a card is kept under, spelled out: a string keeps its hash, so the several
+# look-ups of one `get` do not each hash every id in it again
+Key = str
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,9 @@ class Shelving:
         self.context = ""
         self.keys: dict[uuid.UUID, Key] = {}
         self.now = datetime.now(UTC)
+        # the links `find` was last given, as each entry's other ends
+        self._links: Sequence[tuple[uuid.UUID, uuid.UUID]] | None = None
+        self._ends: dict[uuid.UUID, list[uuid.UUID]] = {}
 
     def meet(
         self, plan_id: uuid.UUID, people: dict[uuid.UUID, Person], viewer: uuid.UUID
@@ -165,15 +170,16 @@ class Shelving:
         """The card kept for an entry at `stamp`, linked to entries now at
         `stamps` (those the viewer may see) and written beside `talk`; or None,
         to be built."""
-        linked = tuple(
-            sorted(
-                (other, stamps.get(other))
-                for other in (
-                    t if r == entry_id else r for r, t in links if entry_id in (r, t)
-                )
-            )
+        if links is not self._links:
+            self._links, self._ends = links, {}
+            for response, target in links:
+                self._ends.setdefault(response, []).append(target)
+                self._ends.setdefault(target, []).append(response)
+        linked = ",".join(
+            sorted(f"{o.hex}:{stamps.get(o)}" for o in self._ends.get(entry_id, ()))
         )
-        key: Key = (self.context, entry_id, stamp, linked, talk)
+        told = f"{talk[0].hex}:{talk[1]}" if talk is not None else ""
+        key = f"{self.context}|{entry_id.hex}|{stamp}|{linked}|{told}"
         self.keys[entry_id] = key
         kept = self.shelf.get(key)
         return kept if kept is not None and self._stands(kept.until) else None
