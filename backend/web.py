@@ -121,6 +121,9 @@ def local(moment: datetime) -> datetime:
 templates = Jinja2Blocks(
     directory=str(ROOT / "templates"), context_processors=[request_globals]
 )
+# read once per process, like the code: not checked on disk at every use (a page
+# uses some thirty templates, and each check is a stat of its file)
+templates.env.auto_reload = False
 templates.env.filters["ago"] = ago
 templates.env.filters["exact"] = exact
 templates.env.filters["local"] = local

@@ -14,6 +14,7 @@ from backend.entries import service as entries
 from backend.errors import FormError, NotFound
 from backend.plans.cards import ENTRY, card, refused
 from backend.plans.page import plan_page
+from backend.plans.shelf import Shelving
 from backend.web import render
 
 router = APIRouter()
@@ -105,7 +106,8 @@ def agreed(
 ) -> Response:
     found = agreed_plan.version(session, plan.id, version)
     latest = agreed_plan.latest_version(session, plan.id)
-    counts = plan_page(session, plan, account.id).counts
+    # the counts the plan page shows, from its kept cards where they are kept
+    counts = plan_page(session, plan, account.id, shelf=Shelving(request, "")).counts
     return render(
         request,
         "consent/agreed.html",

@@ -226,10 +226,12 @@ def section_list(
 def summary(
     request: Request, plan: MemberPlan, account: CurrentAccount, session: SessionDep
 ) -> Response:
-    """The counts line: agreed, waiting for me, waiting for my partner."""
+    """The counts line: agreed, waiting for me, waiting for my partner. Each
+    kept card brings what it adds to them: asked for by every open page of the
+    plan after each change, this builds only the cards that changed."""
     if not is_fragment(request):
         return _to_plan(request, plan)
-    page = plan_page(session, plan, account.id)
+    page = plan_page(session, plan, account.id, shelf=Shelving(request, ""))
     return render(
         request, "plans/detail.html", {"plan": plan, "page": page}, block="summary"
     )

@@ -118,6 +118,9 @@ def test_kept_cards_read_as_built_afresh_after_anything_either_partner_does(
                 (f"{p}/entries/{mine[-1]}", HTMX),
                 (f"{p}/sections/edge_responses?owner=shared", HTMX),
                 (f"{p}/sections/removed", HTMX),
+                # the counts line, and the agreed plan's counts, from kept cards
+                (f"{p}/summary", HTMX),
+                (f"{p}/agreed", {}),
             ]
             for path, headers in paths:
                 kept = client.get(path, headers=headers)
@@ -128,7 +131,7 @@ def test_kept_cards_read_as_built_afresh_after_anything_either_partner_does(
                     path,
                 )
                 compared += 1
-    assert compared == 45 * 2 * 6
+    assert compared == 45 * 2 * 8
     assert len(app.state.shelf) > 0
 
 
