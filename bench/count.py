@@ -15,7 +15,8 @@ A save is a new wording of one of the write plan's entries by the partner who
 may change it, answered with its card, as the bench's writers send it: the same
 saves, in the same order, on every copy. `save+card` counts a save with what the
 writer's own page asks next, the same card again, on the live signal the save
-sent; less `save`, that is the second card's cost.
+sent; less `save`, that is the second card's cost. `summary` is the counts line
+of the read plan, which every open page of a plan asks for after each change.
 
 Needs `valgrind` (Debian's package); slow: a few minutes a case. Compare the
 figures of two commits, not their absolute size: they count this process's own
@@ -42,7 +43,7 @@ from backend.migrate import upgrade
 from bench.seed import Scale, seed
 from bench.server import CSRF, bench_settings
 
-CASES = ("card", "page", "save", "save+card")
+CASES = ("card", "page", "save", "save+card", "summary")
 COLLECTED = re.compile(r"Collected : (\d+)")
 PLAN_FILE = "plan.json"  # the seeded plan, as the counted process reads it
 
@@ -136,6 +137,8 @@ async def _requests(db: Path, plan: dict[str, Any], case: str, count: int) -> No
                 await ask(cards[n % len(cards)], plan["token"], card=True)
             elif case == "page":
                 await ask(page, plan["token"], card=False)
+            elif case == "summary":
+                await ask(f"{page}/summary", plan["token"], card=True)
             else:
                 entry, _, writer = writes["entries"][n % len(writes["entries"])]
                 text = f"Take {n}: we stay near, and we say so."
@@ -213,7 +216,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "--requests",
         type=int,
         default=0,
-        help="default: 200 cards, 40 pages, 100 saves",
+        help="default: 200 cards, 40 pages, 100 of the others",
     )
     parser.add_argument("--inner", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
