@@ -52,6 +52,7 @@ WRITE_OPTION = "mutual_write"
 ALONE_OPTION = "mutual_alone"
 _Ts = TypeVarTuple("_Ts")
 _Model = TypeVar("_Model", bound=SQLModel)
+_S = TypeVar("_S")
 WRITE_LOCK_TIMEOUT = 30.0
 LOCK_TIMES_KEPT = 20_000
 # per SQLite engine: (waited, held) seconds of its newest writes, for `make bench`
@@ -245,6 +246,16 @@ def reading_after_write(session: Session, bind: Engine | Connection) -> None:
         session.rollback()
     if isinstance(bind, Engine):
         session.bind = bind
+
+
+def by_ids(ids: Sequence[Any], one: _S, many: _S) -> tuple[_S, dict[str, Any]]:
+    """The statement to read these ids with, and its parameters: `one`, which
+    compares `= :id`, for a single id; else `many`, an expanding `IN :ids`.
+    An expanding `IN` has its SQL written again at every run, which on a hot
+    read of one entry (a card, a save) costs more than the statement does."""
+    if len(ids) == 1:
+        return one, {"id": ids[0]}
+    return many, {"ids": list(ids)}
 
 
 def columns(

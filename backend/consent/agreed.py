@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, tuple_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from backend.db import columns, utc_now
+from backend.db import by_ids, columns, utc_now
 from backend.entries.rules import (
     Standing,
     Yes,
@@ -44,8 +44,6 @@ _EVERY_YES = sa_select(
     col(Consent.withdraw_note),
 ).order_by(col(Consent.given_at))
 _YESES = _EVERY_YES.where(col(Consent.entry_id).in_(bindparam("ids", expanding=True)))
-# one entry's (a save's, a card's) with `=`: an expanding `IN` has its SQL
-# written again at every run
 _YESES_OF_ONE = _EVERY_YES.where(col(Consent.entry_id) == bindparam("id"))
 _GIVEN_AT = Consent.__table__.c.given_at  # type: ignore[attr-defined]
 _ONE_WORDING = (
@@ -107,10 +105,7 @@ def yeses_of(
     found: dict[uuid.UUID, list[Yes]] = defaultdict(list)
     if not entry_ids:
         return found
-    if len(entry_ids) == 1:
-        rows = columns(session, _YESES_OF_ONE, {"id": entry_ids[0]})
-    else:
-        rows = columns(session, _YESES, {"ids": entry_ids})
+    rows = columns(session, *by_ids(entry_ids, _YESES_OF_ONE, _YESES))
     for entry_id, account_id, version, given, withdrawn, note in rows:
         found[entry_id].append(Yes(account_id, version, given, withdrawn, note))
     return found

@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from backend.consent.agreed import SavedWording, revisions_at, yeses_of
-from backend.db import columns
+from backend.db import by_ids, columns
 from backend.entries import rules
 from backend.entries.diff import Piece, word_diff
 from backend.entries.rules import Standing, YesWord
@@ -519,9 +519,7 @@ _IDS: BindParameter[uuid.UUID] = bindparam("ids", expanding=True)
 _LINKS_OF = _LINKS.where(
     col(EntryLink.response_id).in_(_IDS) | col(EntryLink.target_id).in_(_IDS)
 )
-# One entry (a card asked for alone, most often) is compared with `=`: an
-# expanding `IN` has its SQL written again at every run, which costs more here
-# than the statement does.
+# one entry (a card asked for alone, most often) with `=` (`db.by_ids`)
 _ID: BindParameter[uuid.UUID] = bindparam("id")
 _LINKS_OF_ONE = _LINKS.where(
     (col(EntryLink.response_id) == _ID) | (col(EntryLink.target_id) == _ID)
@@ -533,10 +531,9 @@ def _links(
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
     if ids is None:
         rows = columns(session, _LINKS, {"plan_id": plan_id})
-    elif len(ids) == 1:
-        rows = columns(session, _LINKS_OF_ONE, {"plan_id": plan_id, "id": ids[0]})
     else:
-        rows = columns(session, _LINKS_OF, {"plan_id": plan_id, "ids": ids})
+        statement, asked = by_ids(ids, _LINKS_OF_ONE, _LINKS_OF)
+        rows = columns(session, statement, {"plan_id": plan_id, **asked})
     return [(r, t) for r, t in rows]
 
 
@@ -597,12 +594,10 @@ def _cards_shown(
         rows = session.execute(
             _CARDS_SHOWN, {"plan_id": plan_id, "viewer": viewer_id}
         ).all()
-    elif len(ids) == 1:
-        one = {"plan_id": plan_id, "viewer": viewer_id, "id": ids[0]}
-        rows = session.execute(_CARDS_SHOWN_OF_ONE, one).all()
     else:
-        asked = {"plan_id": plan_id, "viewer": viewer_id, "ids": ids}
-        rows = session.execute(_CARDS_SHOWN_OF, asked).all()
+        statement, asked = by_ids(ids, _CARDS_SHOWN_OF_ONE, _CARDS_SHOWN_OF)
+        params = {"plan_id": plan_id, "viewer": viewer_id, **asked}
+        rows = session.execute(statement, params).all()
     for entry, _, _, text in rows:
         if text is not None and "text" in inspect(entry).unloaded:
             set_committed_value(entry, "text", text)
@@ -643,9 +638,8 @@ def _light(
 ) -> list[Light]:
     asked: dict[str, Any] = {"plan_id": plan_id, "viewer": viewer_id}
     statement = _LIGHT
-    if ids is not None and len(ids) == 1:
-        statement, asked["id"] = _LIGHT_OF_ONE, ids[0]
-    elif ids is not None:
-        statement, asked["ids"] = _LIGHT_OF, ids
+    if ids is not None:
+        statement, of_ids = by_ids(ids, _LIGHT_OF_ONE, _LIGHT_OF)
+        asked.update(of_ids)
     rows = columns(session, statement, asked)
     return [cast(Light, tuple(row)) for row in rows]
