@@ -272,12 +272,16 @@ def plan_page(
         shelf.meet(plan.id, people, viewer_id)
         light = _light(session, plan.id, viewer_id, linked)
         stamps = {row[0]: row[1] for row in light}
+        ends: dict[uuid.UUID, list[uuid.UUID]] = {}  # each entry's links, either way
+        for response, target in links:
+            ends.setdefault(response, []).append(target)
+            ends.setdefault(target, []).append(response)
         for ident, stamp, section, owner_id, deleted_at, talk_id, talk_on in light:
             if asked is not None and ident not in asked:
                 continue
             order.append((ident, deleted_at is not None))
             talk = (talk_id, talk_on) if talk_id is not None else None
-            found = shelf.find(ident, stamp, links, stamps, talk)
+            found = shelf.find(ident, stamp, ends.get(ident, []), stamps, talk)
             if found is not None:
                 owner = person(people, owner_id) if owner_id else None
                 kept[ident] = ShelvedCard(ident, BY_KEY[section], owner, found)

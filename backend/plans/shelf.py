@@ -139,9 +139,6 @@ class Shelving:
         self.context = ""
         self.keys: dict[uuid.UUID, Key] = {}
         self.now = datetime.now(UTC)
-        # the links `find` was last given, as each entry's other ends
-        self._links: Sequence[tuple[uuid.UUID, uuid.UUID]] | None = None
-        self._ends: dict[uuid.UUID, list[uuid.UUID]] = {}
 
     def meet(
         self, plan_id: uuid.UUID, people: dict[uuid.UUID, Person], viewer: uuid.UUID
@@ -163,21 +160,14 @@ class Shelving:
         self,
         entry_id: uuid.UUID,
         stamp: int,
-        links: Sequence[tuple[uuid.UUID, uuid.UUID]],
+        linked_to: Sequence[uuid.UUID],
         stamps: dict[uuid.UUID, int],
         talk: tuple[uuid.UUID, Any] | None,
     ) -> Kept | None:
-        """The card kept for an entry at `stamp`, linked to entries now at
-        `stamps` (those the viewer may see) and written beside `talk`; or None,
-        to be built."""
-        if links is not self._links:
-            self._links, self._ends = links, {}
-            for response, target in links:
-                self._ends.setdefault(response, []).append(target)
-                self._ends.setdefault(target, []).append(response)
-        linked = ",".join(
-            sorted(f"{o.hex}:{stamps.get(o)}" for o in self._ends.get(entry_id, ()))
-        )
+        """The card kept for an entry at `stamp`, linked to entries (`linked_to`,
+        either way) now at `stamps` (those the viewer may see) and written beside
+        `talk`; or None, to be built."""
+        linked = ",".join(sorted(f"{o.hex}:{stamps.get(o)}" for o in linked_to))
         told = f"{talk[0].hex}:{talk[1]}" if talk is not None else ""
         key = f"{self.context}|{entry_id.hex}|{stamp}|{linked}|{told}"
         self.keys[entry_id] = key
