@@ -17,6 +17,7 @@ import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, TypeVarTuple
@@ -55,8 +56,41 @@ _Model = TypeVar("_Model", bound=SQLModel)
 _S = TypeVar("_S")
 WRITE_LOCK_TIMEOUT = 30.0
 LOCK_TIMES_KEPT = 20_000
-# per SQLite engine: (waited, held) seconds of its newest writes, for `make bench`
-_lock_times: "weakref.WeakKeyDictionary[Engine, deque[tuple[float, float]]]" = (
+
+
+@dataclass(frozen=True)
+class LockTime:
+    """One write's turn on SQLite's write lock, in seconds: how long it waited
+    for it and held it; of the hold, the holding thread's own CPU time and the
+    COMMIT (writing and syncing the log). The rest of the hold is the holder
+    waiting: for the database's answers, or for its turn on the interpreter."""
+
+    waited: float
+    held: float
+    cpu: float | None  # None when the turn ended in another thread
+    commit: float
+
+
+@dataclass
+class _Turn:
+    """A write's turn on the lock while it lasts (`perf_counter` and
+    `thread_time` readings)."""
+
+    asked: float
+    got: float
+    cpu_at: float
+    thread: int = field(default_factory=threading.get_ident)
+    commit: float = 0.0
+
+    def ended(self) -> LockTime:
+        now, cpu_now = time.perf_counter(), time.thread_time()
+        mine = threading.get_ident() == self.thread
+        cpu = cpu_now - self.cpu_at if mine else None
+        return LockTime(self.got - self.asked, now - self.got, cpu, self.commit)
+
+
+# per SQLite engine: its newest writes' turns on the lock, for `make bench`
+_lock_times: "weakref.WeakKeyDictionary[Engine, deque[LockTime]]" = (
     weakref.WeakKeyDictionary()
 )
 
@@ -87,7 +121,7 @@ def _sqlite_engine(url: str) -> Engine:
         url, connect_args={"check_same_thread": False}, hide_parameters=True
     )
     write_lock = threading.Lock()
-    times: deque[tuple[float, float]] = deque(maxlen=LOCK_TIMES_KEPT)
+    times: deque[LockTime] = deque(maxlen=LOCK_TIMES_KEPT)
     _lock_times[engine] = times
 
     @event.listens_for(engine, "connect")
@@ -105,7 +139,9 @@ def _sqlite_engine(url: str) -> Engine:
             asked = time.perf_counter()
             if not write_lock.acquire(timeout=WRITE_LOCK_TIMEOUT):
                 raise OperationalError("BEGIN IMMEDIATE", {}, Exception("write lock"))
-            conn.info["holds_write_lock"] = (asked, time.perf_counter())
+            conn.info["holds_write_lock"] = _Turn(
+                asked, time.perf_counter(), time.thread_time()
+            )
             try:
                 _send(conn, "BEGIN IMMEDIATE")
             except Exception:
@@ -124,11 +160,10 @@ def _sqlite_engine(url: str) -> Engine:
             raise DBAPIError.instance(sql, {}, error, dbapi.Error) from error
 
     def _release(conn: Any) -> None:
-        held = conn.info.pop("holds_write_lock", None)
-        if held is not None:
+        turn: _Turn | None = conn.info.pop("holds_write_lock", None)
+        if turn is not None:
             write_lock.release()
-            asked, got = held
-            times.append((got - asked, time.perf_counter() - got))
+            times.append(turn.ended())
 
     def _commit(conn: Any) -> None:
         # SQLAlchemy tells us of a commit before it sends COMMIT. Released here,
@@ -140,6 +175,7 @@ def _sqlite_engine(url: str) -> Engine:
         if "holds_write_lock" not in conn.info:
             return
         dbapi_conn = conn.connection.dbapi_connection
+        started = time.perf_counter()
         try:
             dbapi_conn.commit()
         except conn.dialect.loaded_dbapi.Error as error:
@@ -147,6 +183,7 @@ def _sqlite_engine(url: str) -> Engine:
                 "COMMIT", {}, error, conn.dialect.loaded_dbapi.Error
             ) from error
         finally:
+            conn.info["holds_write_lock"].commit = time.perf_counter() - started
             _release(conn)
 
     def _rollback(conn: Any) -> None:
@@ -275,8 +312,8 @@ def columns(
 
 def write_lock_times(
     bind: Engine | Connection, *, forget: bool = False
-) -> list[tuple[float, float]]:
-    """(waited, held) in seconds for SQLite's newest writes in this process."""
+) -> list[LockTime]:
+    """SQLite's newest writes in this process: their turns on the write lock."""
     times = _lock_times.get(bind) if isinstance(bind, Engine) else None
     if times is None:
         return []

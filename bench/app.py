@@ -11,6 +11,7 @@ handed to the broker, the moment its write committed (wall clock, so the bench
 process can set it against when its stream heard it), forgotten once read.
 """
 
+import dataclasses
 import time
 import uuid
 from collections import defaultdict
@@ -40,7 +41,7 @@ async def floor(request: Request) -> HTMLResponse:
 
 async def locks(request: Request) -> JSONResponse:
     times = write_lock_times(request.app.state.engine, forget=True)
-    return JSONResponse([[round(w, 6), round(h, 6)] for w, h in times])
+    return JSONResponse([dataclasses.asdict(t) for t in times])
 
 
 async def forget(request: Request) -> HTMLResponse:

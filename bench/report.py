@@ -175,6 +175,9 @@ def rows_for(db: str, figures: dict) -> list[dict]:
                 p99_ms=round(many["held_p99_ms"], 2),
                 waited_p50_ms=round(many["waited_p50_ms"], 2),
                 waited_p99_ms=round(many["waited_p99_ms"], 2),
+                held_cpu_p50_ms=round(many["held_cpu_p50_ms"], 2),
+                held_commit_p50_ms=round(many["held_commit_p50_ms"], 2),
+                held_rest_p50_ms=round(many["held_rest_p50_ms"], 2),
                 locks=many["locks"],
                 writers=many["writers"],
                 target=f"held <= {LOCK_HELD_P50_MS:.0f} ms median",
@@ -326,7 +329,10 @@ def _details(results: dict) -> list[str]:
                 f"- {db}, write lock over {row['locks']} writes by {row['writers']} "
                 f"writers: held p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms; "
                 f"waited for p50 {row['waited_p50_ms']} ms, "
-                f"p99 {row['waited_p99_ms']} ms"
+                f"p99 {row['waited_p99_ms']} ms. Of the hold (medians of each part): "
+                f"the holder's own CPU {row['held_cpu_p50_ms']} ms, its COMMIT "
+                f"{row['held_commit_p50_ms']} ms, waiting "
+                f"{row['held_rest_p50_ms']} ms"
             )
         elif row["case"] == "memory":
             lines.append(

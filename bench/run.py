@@ -172,12 +172,12 @@ async def measure_writes(bench: Bench, snapshot: dict, *, browser: bool) -> dict
         bench.server.lock_times()  # forget what came before
         figures["cpu"][name] = vars(await cases.cpu(bench, name))
         # the write lock held by one writer alone: the work inside it, no queue
-        held = [h for _, h in bench.server.lock_times()]
-        if held:
+        times = bench.server.lock_times()
+        if times:
+            held = [t["held"] or 0.0 for t in times]
             figures["held_alone"][name] = {
-                "locks": len(held),
-                "p50_ms": percentile(held, 50) * 1000,
-                "p90_ms": percentile(held, 90) * 1000,
+                **cases.lock_held(times),
+                "held_p90_ms": percentile(held, 90) * 1000,
             }
     figures["writers"] = {
         str(n): await cases.locks(bench, n)

@@ -113,11 +113,13 @@ class Server:
         utime, stime = fields.split()[11:13]
         return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
 
-    def lock_times(self) -> list[list[float]]:
-        """SQLite's write lock since the last ask: [waited, held] seconds each."""
+    def lock_times(self) -> list[dict[str, float | None]]:
+        """SQLite's write lock since the last ask, each write's turn in seconds:
+        waited, held, and of the hold its own CPU (`cpu`) and its COMMIT
+        (`backend.db.LockTime`)."""
         response = httpx.get(f"{self.url}{LOCKS_PATH}", timeout=30)
         response.raise_for_status()
-        times: list[list[float]] = response.json()
+        times: list[dict[str, float | None]] = response.json()
         return times
 
     def signal_times(self) -> dict[str, list[float]]:

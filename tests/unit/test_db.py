@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
-from backend.db import SQLITE_PRAGMAS, make_engine, new_session
+from backend.db import SQLITE_PRAGMAS, make_engine, new_session, write_lock_times
 from backend.migrate import downgrade, upgrade
 from backend.models import Account
 
@@ -98,6 +98,34 @@ def test_write_lock_is_released_when_a_write_session_closes_without_commit(
         session.commit()
     with engine.connect() as conn:
         assert conn.execute(text("SELECT email FROM account")).all() == [("a@x.org",)]
+
+
+def test_each_writes_turn_on_the_lock_is_recorded_with_what_it_was_made_of(tmp_path):
+    """`make bench` reads how long each write waited for SQLite's write lock and
+    held it, and of the hold its own CPU and its COMMIT; a rolled-back write's
+    turn is recorded too, without a COMMIT."""
+    engine = make_engine(f"sqlite:///{tmp_path / 't.db'}")
+    SQLModel.metadata.create_all(engine)
+    write_lock_times(engine, forget=True)
+    with new_session(engine, write=True) as session:
+        session.add(Account(email="t@x.org", display_name="t", password_hash="x"))
+        session.flush()
+        busy = time.thread_time() + 0.02
+        while time.thread_time() < busy:  # 20 ms of this thread's CPU, held
+            pass
+        time.sleep(0.03)  # and 30 ms of waiting, held
+        session.commit()
+    with new_session(engine, write=True) as session:
+        session.exec(text("SELECT 1"))  # rolled back when it closes
+    committed, rolled_back = write_lock_times(engine, forget=True)
+    assert write_lock_times(engine) == []
+    assert committed.waited >= 0
+    assert committed.cpu is not None
+    assert 0.02 <= committed.cpu < committed.held
+    assert committed.held >= 0.05
+    assert 0 < committed.commit < committed.held - 0.049
+    assert rolled_back.commit == 0
+    assert rolled_back.held < committed.held
 
 
 def test_a_write_session_holds_sqlites_write_lock_from_its_first_statement(tmp_path):
