@@ -26,7 +26,7 @@ from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, event, select, update
+from sqlalchemy import Executable, Table, bindparam, event, select, update
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col
@@ -169,6 +169,26 @@ def _note_changed_plans(session: Session, _context: Any, _instances: Any) -> Non
         if isinstance(row, _SHOWN_ROWS)
         and session.is_modified(row, include_collections=False)
     ]
+    _note(session, changed)
+
+
+def write_new(session: Session, row: Revision | Consent) -> None:
+    """Write a new wording or yes at once, in one INSERT, without the session's
+    unit of work: noted as a flush notes what it writes, so the same stamps are
+    raised at the commit. The row stays out of the session, to be read, not
+    changed. (A yes points at its wording, and a flush orders rows of two
+    tables only by their relationships, which these have none of: written one
+    at a time, each is in before the next.)"""
+    session.flush()  # what the session holds goes first, as it would
+    _note(session, [row])
+    table: Table = type(row).__table__  # type: ignore[union-attr]
+    values = {column.key: getattr(row, column.key) for column in table.columns}
+    session.connection().execute(table.insert(), values)
+
+
+def _note(session: Session, changed: list[Any]) -> None:
+    """Note the plans and the cards that these new, changed or deleted rows
+    change, for the stamps raised at the commit."""
     if changed:
         _touch_plans(session, _plans_of(session, changed))
         cards = _entries_of(changed)

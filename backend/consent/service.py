@@ -59,9 +59,6 @@ def record_consent(
     `new_wording`: the version was written just now, so no yes to it can exist
     yet (a yes points at its wording) and none is looked for.
     """
-    # a yes points at its revision (a foreign key), so a wording just added is
-    # written first: without relationships, a flush would not order the two
-    session.flush()
     standing = (
         None
         if new_wording
@@ -81,8 +78,7 @@ def record_consent(
 
 def _add_yes(session: Session, entry: Entry, account_id: uuid.UUID) -> Consent:
     consent = Consent(entry_id=entry.id, account_id=account_id, version=entry.version)
-    session.add(consent)
-    session.flush()
+    changes.write_new(session, consent)
     return consent
 
 

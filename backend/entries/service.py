@@ -278,7 +278,8 @@ def _save_wording(
     """Append the entry's newest version as a revision; writing it is saying yes.
     (`people`: the plan's partners, `yeses`: every yes to the entry before this
     wording, if the caller has read them already.)"""
-    session.add(
+    changes.write_new(
+        session,
         Revision(
             entry_id=entry.id,
             version=entry.version,
@@ -287,9 +288,8 @@ def _save_wording(
             debrief_id=debrief_id,
             kind=kind,
             note=note,
-        )
+        ),
     )
-    session.flush()
     added = record_consent(session, entry, author_id, new_wording=True)
     place = None
     if people is not None and yeses is not None:
