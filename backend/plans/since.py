@@ -143,12 +143,19 @@ class Facts:
     since: datetime
     first_look: bool = False  # nothing to compare with yet: since joining
     items: list[Fact] = field(default_factory=list)
+    # what reached the open page asking (`facts(opened=...)`) and is not yet
+    # kept as seen: its span needs writing (`live_line`)
+    reached_live: bool = False
 
-    def drop_seen(self, start: datetime | None, end: datetime | None) -> None:
-        """Leave out what happened from `start` to `end`: it reached an open page."""
+    def drop_seen(self, start: datetime | None, end: datetime | None) -> bool:
+        """Leave out what happened from `start` to `end`: it reached an open page.
+        True if that left anything out."""
         if start is None or end is None:
-            return
-        self.items = [f for f in self.items if not start < f[2] <= end]
+            return False
+        kept = [f for f in self.items if not start < f[2] <= end]
+        dropped = len(kept) < len(self.items)
+        self.items = kept
+        return dropped
 
     @property
     def count(self) -> int:
@@ -334,7 +341,7 @@ def facts(
     ]
     found.drop_seen(me.seen_from, me.seen_to)
     if opened is not None:
-        found.drop_seen(opened, utc_now())
+        found.reached_live = found.drop_seen(opened, utc_now())
     return found
 
 
@@ -459,19 +466,26 @@ def live_line(
     session: Session, engine: Engine, plan: Plan, viewer_id: uuid.UUID, opened: str
 ) -> dict[str, Any]:
     """The plan page's "new since your last look", re-asked by the open page:
-    what reached it since it was opened is seen, and stays seen."""
+    what reached it since it was opened is seen, and stays seen.
+
+    The span is written only when something the partner did reached the page
+    and is not yet kept as seen: asked again after the viewer's own change, or
+    with nothing new, the line writes nothing (no write lock, no new stamp).
+    Nothing is lost by not writing: what counts as new never starts earlier
+    than it did, and what comes later sends its own signal."""
     try:
         moment = datetime.fromisoformat(opened)
     except ValueError:
         moment = None
-    if moment is not None and moment.tzinfo is not None:
-        saw_live(session, engine, plan.id, viewer_id, opened=moment)
-    else:
+    if moment is None or moment.tzinfo is None:
         moment = None
     people = people_of(session, plan.id)
+    found = facts(session, plan, viewer_id, opened=moment)
+    if moment is not None and found.reached_live:
+        saw_live(session, engine, plan.id, viewer_id, opened=moment)
     return {
         "plan": plan,
-        "news": facts(session, plan, viewer_id, opened=moment),
+        "news": found,
         "partner_name": next(
             (p.name for p in people.values() if p.id != viewer_id), None
         ),

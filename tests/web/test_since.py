@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
-from backend.models import Account, Consent, Entry, Membership, Revision
+from backend.models import Account, Consent, Entry, Membership, Plan, Revision
 from tests.helpers import soup
 from tests.web.steps import add, agree, answer, entry_id, talk_path
 
@@ -264,3 +264,41 @@ def test_a_plain_visit_to_the_line_goes_to_the_list(partners):
         f"{partners.path}/news?opened=yesterday", headers={"HX-Request": "true"}
     )
     assert odd.status_code == 200
+
+
+def test_the_line_writes_the_seen_span_only_when_the_partners_doings_reached_it(
+    partners, session
+):
+    """Asked again after my own change, or with nothing new, the open page's line
+    writes nothing: no seen span, no new stamp on the plan. What the partner did
+    while it was open is kept as seen, and stays seen after it closes."""
+    looked(session, partners.plan_id, "Sam", ago=timedelta(hours=2))
+    page = soup(partners.sam.get(partners.path))  # Sam opens the plan
+
+    def span_and_stamp():
+        member = membership(session, partners.plan_id, "Sam")
+        plan = session.get(Plan, uuid.UUID(partners.plan_id))
+        session.commit()
+        return (member.seen_from, member.seen_to), plan.stamp
+
+    add(partners.sam, partners.path, "signals", "my own words")
+    before = span_and_stamp()
+    assert before[0] == (None, None)
+    assert live_line(partners.sam, page) == ""
+    assert live_line(partners.sam, page) == ""
+    assert span_and_stamp() == before
+    # Alex's words reach Sam's open page: now the span is written
+    add(partners.alex, partners.path, "signals", "lantern")
+    assert live_line(partners.sam, page) == ""
+    (seen_from, seen_to), _ = span_and_stamp()
+    assert seen_from is not None
+    assert seen_to is not None
+    # Sam's own change after that writes nothing more
+    add(partners.sam, partners.path, "signals", "more of my own")
+    kept = span_and_stamp()
+    live_line(partners.sam, page)
+    assert span_and_stamp() == kept
+    # and at the next look, what reached the open page is not new
+    again = soup(partners.sam.get(partners.path))
+    assert again.select_one(".news-line").get_text(strip=True) == ""
+    assert counts(partners.sam, partners.path) == {}
