@@ -25,7 +25,7 @@ from typing import Any, TypeVar, TypeVarTuple
 from sqlalchemy import Connection, Engine, Row, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import ORMExecuteState, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlmodel import Session, SQLModel, create_engine
@@ -209,12 +209,18 @@ PUBLISH = "mutual_publish"
 
 
 def new_session(
-    bind: Engine | Connection, *, write: bool = False, publish: Publish | None = None
+    bind: Engine | Connection,
+    *,
+    write: bool = False,
+    reads_only: bool = False,
+    publish: Publish | None = None,
 ) -> Session:
     """A session; write sessions take SQLite's write lock when they begin.
 
     Given a connection already inside a transaction, the session joins it: its
     commits release a savepoint, and the outer transaction stays its owner's.
+    `reads_only`: the session refuses to write (`WroteWhileReading`); on
+    PostgreSQL it reads without a transaction (`_without_transaction`).
     `publish` receives the signals its transactions record, after each commit.
     """
     if isinstance(bind, Connection):
@@ -226,10 +232,58 @@ def new_session(
     else:
         if write:
             bind = bind.execution_options(**{WRITE_OPTION: True})
+        elif reads_only and bind.dialect.name == "postgresql":
+            bind = _without_transaction(bind)
         session = Session(bind=bind, expire_on_commit=False)
+        session.info[AUTOCOMMITS] = reads_only and bind.dialect.name == "postgresql"
+    if reads_only:
+        session.info[READS_ONLY] = True
     if publish is not None:
         session.info[PUBLISH] = publish
     return session
+
+
+READS_ONLY = "mutual_reads_only"
+AUTOCOMMITS = "mutual_autocommits"
+# per PostgreSQL engine: the same engine, its connections autocommitting
+_autocommitting: "weakref.WeakKeyDictionary[Engine, Engine]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _without_transaction(engine: Engine) -> Engine:
+    """PostgreSQL, for a session that only reads: its statements are sent without
+    a BEGIN before them or a ROLLBACK after (two round trips), and it is closed
+    without one. Under PostgreSQL's READ COMMITTED each statement reads the
+    moment it starts, in a transaction or not, so the reads see the same.
+    (SQLite's read transaction does hold one moment for all of them: there,
+    reads keep theirs.)"""
+    found = _autocommitting.get(engine)
+    if found is None:
+        found = _autocommitting[engine] = engine.execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
+    return found
+
+
+class WroteWhileReading(RuntimeError):
+    """A session opened to read (a GET's) was asked to write: a write takes a
+    session of its own (`write_session`)."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush_while_reading(session: Session, _context: Any, _rows: Any) -> None:
+    if session.info.get(READS_ONLY) and (
+        session.new or session.dirty or session.deleted
+    ):
+        raise WroteWhileReading("a session opened to read was asked to write")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_statement_while_reading(state: ORMExecuteState) -> None:
+    reading = state.session.info.get(READS_ONLY)
+    if reading and (state.is_insert or state.is_update or state.is_delete):
+        raise WroteWhileReading("a session opened to read was asked to write")
 
 
 def on_its_own(bind: Engine | Connection) -> dict[str, Any]:
@@ -368,14 +422,22 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     write = request.method not in {"GET", "HEAD", "OPTIONS"}
     broker = request.app.state.broker
     bind = request.app.state.engine
-    session = new_session(bind, write=write, publish=broker.publish_signal)
+    session = new_session(
+        bind, write=write, reads_only=not write, publish=broker.publish_signal
+    )
     try:
         yield session
     finally:
-        if session.in_transaction() and not _local(bind):
+        if session.in_transaction() and not (_local(bind) or _autocommits(session)):
             await run_in_threadpool(session.close)
         else:
             session.close()
+
+
+def _autocommits(session: Session) -> bool:
+    """Whether the session reads without a transaction: closing it asks the
+    database nothing."""
+    return bool(session.info.get(AUTOCOMMITS))
 
 
 def _local(bind: Engine | Connection) -> bool:
