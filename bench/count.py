@@ -15,8 +15,10 @@ A save is a new wording of one of the write plan's entries by the partner who
 may change it, answered with its card, as the bench's writers send it: the same
 saves, in the same order, on every copy. `save+card` counts a save with what the
 writer's own page asks next, the same card again, on the live signal the save
-sent; less `save`, that is the second card's cost. `summary` is the counts line
-of the read plan, which every open page of a plan asks for after each change.
+sent; less `save`, that is the second card's cost. `save+agree` counts a save
+and the partner's agree to the wording just saved; less `save`, an agree's cost.
+`summary` is the counts line of the read plan, which every open page of a plan
+asks for after each change.
 
 Needs `valgrind` (Debian's package); slow: a few minutes a case. Compare the
 figures of two commits, not their absolute size: they count this process's own
@@ -43,7 +45,7 @@ from backend.migrate import upgrade
 from bench.seed import Scale, seed
 from bench.server import CSRF, bench_settings
 
-CASES = ("card", "page", "save", "save+card", "summary")
+CASES = ("card", "page", "save", "save+card", "save+agree", "summary")
 COLLECTED = re.compile(r"Collected : (\d+)")
 PLAN_FILE = "plan.json"  # the seeded plan, as the counted process reads it
 
@@ -154,6 +156,13 @@ async def _requests(db: Path, plan: dict[str, Any], case: str, count: int) -> No
                         f"/plans/{writes['id']}/entries/{entry}",
                         writes["tokens"][writer],
                         card=True,
+                    )
+                elif case == "save+agree":  # the partner agrees to it
+                    await ask(
+                        f"/plans/{writes['id']}/entries/{entry}/agree",
+                        writes["tokens"][1 - writer],
+                        card=True,
+                        form={"version": versions[entry]},
                     )
 
 
