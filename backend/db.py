@@ -245,7 +245,9 @@ def new_session(
 
 READS_ONLY = "mutual_reads_only"
 AUTOCOMMITS = "mutual_autocommits"
-# per PostgreSQL engine: the same engine, its connections autocommitting
+# per PostgreSQL engine: the same engine, its connections autocommitting (made
+# once: making one costs more than a card's statement); forgotten at `dispose`,
+# as the entry refers to its engine and so would keep it
 _autocommitting: "weakref.WeakKeyDictionary[Engine, Engine]" = (
     weakref.WeakKeyDictionary()
 )
@@ -263,7 +265,12 @@ def _without_transaction(engine: Engine) -> Engine:
         found = _autocommitting[engine] = engine.execution_options(
             isolation_level="AUTOCOMMIT"
         )
+        event.listen(engine, "engine_disposed", _forget_autocommitting)
     return found
+
+
+def _forget_autocommitting(engine: Engine) -> None:
+    _autocommitting.pop(engine, None)
 
 
 class WroteWhileReading(RuntimeError):

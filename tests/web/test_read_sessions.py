@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import event, update
 from sqlmodel import select
 
+from backend import db
 from backend.db import WroteWhileReading, new_session
 from backend.models import Account, Entry
 from tests.web.steps import add, entry_id
@@ -44,6 +45,10 @@ def test_a_read_on_postgres_sends_no_transaction_and_leaves_none_behind(
     saved = add(partners.sam, p, "signals", "harbour")
     assert saved.status_code == 200
     assert "harbour" in partners.alex.get(p).text
+    # the engine the reads autocommit on is made once, and let go with the engine
+    assert real_engine in db._autocommitting
+    real_engine.dispose()
+    assert real_engine not in db._autocommitting
 
 
 def test_a_session_opened_to_read_refuses_to_write(engine, partners):
