@@ -235,7 +235,6 @@ def new_session(
         elif reads_only and bind.dialect.name == "postgresql":
             bind = _without_transaction(bind)
         session = Session(bind=bind, expire_on_commit=False)
-        session.info[AUTOCOMMITS] = reads_only and bind.dialect.name == "postgresql"
     if reads_only:
         session.info[READS_ONLY] = True
     if publish is not None:
@@ -244,7 +243,6 @@ def new_session(
 
 
 READS_ONLY = "mutual_reads_only"
-AUTOCOMMITS = "mutual_autocommits"
 # per PostgreSQL engine: the same engine, its connections autocommitting (made
 # once: making one costs more than a card's statement); forgotten at `dispose`,
 # as the entry refers to its engine and so would keep it
@@ -444,7 +442,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 def _autocommits(session: Session) -> bool:
     """Whether the session reads without a transaction: closing it asks the
     database nothing."""
-    return bool(session.info.get(AUTOCOMMITS))
+    bind = session.bind
+    options = bind.get_execution_options() if bind is not None else {}
+    return bool(options.get("isolation_level") == "AUTOCOMMIT")
 
 
 def _local(bind: Engine | Connection) -> bool:
