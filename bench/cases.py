@@ -7,6 +7,7 @@ import statistics
 import time
 from dataclasses import dataclass, field
 
+from backend.db import LockTime
 from bench.load import (
     Connection,
     EventStream,
@@ -264,7 +265,7 @@ async def locks(bench: Bench, connections: int) -> dict:
     )
     agrees = await agree(bench, ALL, connections=connections)
     times = bench.server.lock_times()
-    waited = [t["waited"] or 0.0 for t in times]
+    waited = [t.waited for t in times]
     return {
         "writers": connections,
         "save_p50_ms": saves.percentile(50) * 1000,
@@ -273,33 +274,28 @@ async def locks(bench: Bench, connections: int) -> dict:
         "agree_p99_ms": agrees.percentile(99) * 1000,
         "errors": saves.errors + agrees.errors,
         **lock_held(times),
-        "held_p99_ms": percentile([t["held"] or 0.0 for t in times], 99) * 1000,
+        "held_p99_ms": percentile([t.held for t in times], 99) * 1000,
         "waited_p50_ms": percentile(waited, 50) * 1000,
         "waited_p99_ms": percentile(waited, 99) * 1000,
     }
 
 
-def lock_held(times: list[dict[str, float | None]]) -> dict:
+def lock_held(times: list[LockTime]) -> dict:
     """How long writes held SQLite's write lock (median), and what the hold was
     made of: the holder's own CPU, its COMMIT, and the rest, which it spent
     waiting (for SQLite's answers, or its turn on the interpreter's lock).
     Each part is its own median, so the three need not add up to the whole."""
-    turns = [t for t in times if t["cpu"] is not None]
+    turns = [(t.held, t.cpu, t.commit) for t in times if t.cpu is not None]
 
     def ms(values: list[float]) -> float:
         return percentile(values, 50) * 1000
 
     return {
         "locks": len(times),
-        "held_p50_ms": ms([t["held"] or 0.0 for t in times]),
-        "held_cpu_p50_ms": ms([t["cpu"] or 0.0 for t in turns]),
-        "held_commit_p50_ms": ms([t["commit"] or 0.0 for t in turns]),
-        "held_rest_p50_ms": ms(
-            [
-                (t["held"] or 0.0) - (t["cpu"] or 0.0) - (t["commit"] or 0.0)
-                for t in turns
-            ]
-        ),
+        "held_p50_ms": ms([t.held for t in times]),
+        "held_cpu_p50_ms": ms([cpu for _, cpu, _ in turns]),
+        "held_commit_p50_ms": ms([commit for _, _, commit in turns]),
+        "held_rest_p50_ms": ms([held - cpu - commit for held, cpu, commit in turns]),
     }
 
 

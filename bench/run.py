@@ -174,7 +174,7 @@ async def measure_writes(bench: Bench, snapshot: dict, *, browser: bool) -> dict
         # the write lock held by one writer alone: the work inside it, no queue
         times = bench.server.lock_times()
         if times:
-            held = [t["held"] or 0.0 for t in times]
+            held = [t.held for t in times]
             figures["held_alone"][name] = {
                 **cases.lock_held(times),
                 "held_p90_ms": percentile(held, 90) * 1000,

@@ -25,6 +25,7 @@ import httpx
 from sqlalchemy import create_engine, make_url, text
 
 from backend.config import ROOT, Settings
+from backend.db import LockTime
 from backend.migrate import upgrade
 from bench.app import LOCKS_PATH, SIGNALS_PATH
 
@@ -113,14 +114,11 @@ class Server:
         utime, stime = fields.split()[11:13]
         return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
 
-    def lock_times(self) -> list[dict[str, float | None]]:
-        """SQLite's write lock since the last ask, each write's turn in seconds:
-        waited, held, and of the hold its own CPU (`cpu`) and its COMMIT
-        (`backend.db.LockTime`)."""
+    def lock_times(self) -> list[LockTime]:
+        """SQLite's write lock since the last ask: each write's turn on it."""
         response = httpx.get(f"{self.url}{LOCKS_PATH}", timeout=30)
         response.raise_for_status()
-        times: list[dict[str, float | None]] = response.json()
-        return times
+        return [LockTime(**turn) for turn in response.json()]
 
     def signal_times(self) -> dict[str, list[float]]:
         """When each entry's signal left on commit since the last ask: wall times."""
