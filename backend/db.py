@@ -232,8 +232,8 @@ def new_session(
     else:
         if write:
             bind = bind.execution_options(**{WRITE_OPTION: True})
-        elif reads_only and bind.dialect.name == "postgresql":
-            bind = _without_transaction(bind)
+        elif reads_only:
+            bind = _reading(bind)
         session = Session(bind=bind, expire_on_commit=False)
     if reads_only:
         session.info[READS_ONLY] = True
@@ -249,6 +249,13 @@ READS_ONLY = "mutual_reads_only"
 _autocommitting: "weakref.WeakKeyDictionary[Engine, Engine]" = (
     weakref.WeakKeyDictionary()
 )
+
+
+def _reading(engine: Engine) -> Engine:
+    """The engine a session that only reads is bound to."""
+    if engine.dialect.name == "postgresql":
+        return _without_transaction(engine)
+    return engine
 
 
 def _without_transaction(engine: Engine) -> Engine:
@@ -335,13 +342,16 @@ def detached(model: type[_Model], values: dict[str, Any]) -> _Model:
 
 
 def reading_after_write(session: Session, bind: Engine | Connection) -> None:
-    """From here on the session only reads: end what it has not committed (a
-    refused action's leftovers) and begin later transactions deferred, so that
-    rendering the answer after a commit holds no write lock."""
+    """From here on the session only reads, as a GET's does (`new_session(...,
+    reads_only=True)`): end what it has not committed (a refused action's
+    leftovers); then SQLite begins later transactions deferred, so that rendering
+    the answer after a commit holds no write lock, and PostgreSQL reads without a
+    transaction. A write after this is refused (`WroteWhileReading`)."""
     if session.in_transaction():
         session.rollback()
     if isinstance(bind, Engine):
-        session.bind = bind
+        session.bind = _reading(bind)
+    session.info[READS_ONLY] = True
 
 
 def by_ids(ids: Sequence[Any], one: _S, many: _S) -> tuple[_S, dict[str, Any]]:

@@ -51,6 +51,49 @@ def test_a_read_on_postgres_sends_no_transaction_and_leaves_none_behind(
     assert real_engine not in db._autocommitting
 
 
+@pytest.mark.real_engine
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_a_saves_card_on_postgres_is_read_after_its_commit_without_a_transaction(
+    real_engine, partners
+):
+    p = partners.path
+    eid = entry_id(add(partners.sam, p, "signals", "lighthouse"))
+    seen: list[tuple[str, bool]] = []
+
+    def note(conn, cursor, statement, parameters, context, many):
+        seen.append((statement.split()[0], conn.connection.dbapi_connection.autocommit))
+
+    def committed(conn):
+        seen.append(("COMMIT", conn.connection.dbapi_connection.autocommit))
+
+    event.listen(real_engine, "before_cursor_execute", note)
+    event.listen(real_engine, "commit", committed)
+    try:
+        saved = partners.sam.post_form(
+            f"{p}/entries/{eid}",
+            {"text": "lighthouse, and the harbour", "base_version": "1"},
+            htmx=True,
+        )
+    finally:
+        event.remove(real_engine, "before_cursor_execute", note)
+        event.remove(real_engine, "commit", committed)
+    assert saved.status_code == 200
+    assert "lighthouse, and the harbour" in saved.text
+    # the save is one transaction (its UPDATE and INSERTs in it); every
+    # statement after its COMMIT (the card sent back) is read in autocommit,
+    # with no BEGIN or ROLLBACK around it
+    kinds = [kind for kind, _ in seen]
+    commit = kinds.index("COMMIT")
+    assert [a for k, a in seen[:commit] if k in {"UPDATE", "INSERT"}] == [False] * 4
+    after = seen[commit + 1 :]
+    assert after, seen
+    assert all(autocommit for _, autocommit in after), seen
+    with real_engine.connect() as conn:
+        assert conn.connection.dbapi_connection.autocommit is False
+    # and nothing of the save was held back: the partner reads it
+    assert "lighthouse, and the harbour" in partners.alex.get(p).text
+
+
 def test_a_session_opened_to_read_refuses_to_write(engine, partners):
     add(partners.sam, partners.path, "signals", "lighthouse")
     with new_session(engine, reads_only=True) as reading:
@@ -66,3 +109,18 @@ def test_a_session_opened_to_read_refuses_to_write(engine, partners):
         reading.rollback()
         with pytest.raises(WroteWhileReading):
             reading.execute(update(Entry).values(text="changed while reading"))
+
+
+def test_a_write_session_done_writing_refuses_to_write_again(engine, partners):
+    add(partners.sam, partners.path, "signals", "lighthouse")
+    with new_session(engine, write=True) as writing:
+        entry = writing.exec(select(Entry)).first()
+        assert entry is not None
+        entry.text = "lighthouse, changed"
+        writing.commit()
+        db.reading_after_write(writing, engine)
+        # what it committed is read back; a change after that is refused
+        assert writing.get(Entry, entry.id).text == "lighthouse, changed"
+        entry.text = "changed while answering"
+        with pytest.raises(WroteWhileReading):
+            writing.flush()
