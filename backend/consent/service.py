@@ -18,7 +18,7 @@ from backend.consent.agreed import (
     standing_of,
     yeses_and_kind,
 )
-from backend.consent.versions import refresh_plan_version
+from backend.consent.versions import hold_plan, refresh_plan_version
 from backend.db import record_signal, utc_now
 from backend.entries.rules import Yes, in_plan, yes_word
 from backend.entries.rules import standing as rules_standing
@@ -98,6 +98,9 @@ def agree(
     A yes to a request to take the entry out, once both have said it, takes the
     entry out of the plan.
     """
+    # after the entry (its row lock, the route's): what is read from here on
+    # is passed to the plan's version as it is
+    hold_plan(session, plan.id)
     people = people_of(session, plan.id)
     if account_id not in people:
         # no longer a partner: the route may have checked before this transaction

@@ -75,6 +75,29 @@ def _unchanged_for(latest: PlanVersion, entry_id: uuid.UUID, place: EntryPlace) 
     return before == sorted(place.signature())
 
 
+HELD = "mutual_plan_held"  # session.info: (the transaction, the plan it holds)
+
+
+def hold_plan(session: Session, plan_id: uuid.UUID) -> None:
+    """Take the plan for this transaction: writers of one plan take turns from
+    here to their commit (PostgreSQL, a row lock; SQLite's one writer at a time
+    is this already). Taken after the entry a write changes (whose row lock
+    comes first, as in every write), and before what it reads to pass on to
+    `refresh_plan_version`: no other writer of the plan can commit a change to
+    what is agreed in between, so that need not be read again."""
+    if _holds(session, plan_id):
+        return
+    session.exec(_LOCK_PLAN, params={"plan_id": plan_id})
+    session.info[HELD] = (session.get_transaction(), plan_id)
+
+
+def _holds(session: Session, plan_id: uuid.UUID) -> bool:
+    if session.get_bind().dialect.name == "sqlite":
+        return True
+    held = session.info.get(HELD)
+    return held is not None and held == (session.get_transaction(), plan_id)
+
+
 def refresh_plan_version(
     session: Session,
     plan: Plan,
@@ -90,17 +113,15 @@ def refresh_plan_version(
     came or went, an account was erased) the agreed plan is worked out whole.
     A caller that has read them already passes the plan's partners (`people`)
     or the entry's place after the change (`place`), so they are not read again.
-    Only on SQLite are they used: its write transaction holds the database's one
-    write lock from its first statement, so nothing read in it can have changed.
+    They are used only if read while the transaction held the plan
+    (`hold_plan`, before reading them): then nothing they say can have changed.
     """
     session.flush()
     # Writers of one plan take turns from here to commit, so two cannot both
-    # number their version N+1 (PostgreSQL; SQLite has one writer anyway). NO KEY
-    # UPDATE: inserts that reference the plan row need not wait for it.
-    # (SQLite has no row locks: its one writer at a time is this already.)
-    if session.get_bind().dialect.name != "sqlite":
-        session.exec(_LOCK_PLAN, params={"plan_id": plan.id})
-        # what the caller read before the lock may have changed since: read again
+    # number their version N+1
+    if not _holds(session, plan.id):
+        hold_plan(session, plan.id)
+        # what the caller read before the plan was held may have changed since
         people = place = None
     moment = now or utc_now()
     # without its snapshot: most writes change nothing agreed, and the signatures

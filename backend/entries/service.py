@@ -26,7 +26,7 @@ from backend.consent.service import (
     with_yes,
     withdraw_proposal,
 )
-from backend.consent.versions import refresh_plan_version
+from backend.consent.versions import hold_plan, refresh_plan_version
 from backend.db import record_signal, utc_now
 from backend.entries import rules
 from backend.entries.rules import Yes, standing
@@ -224,6 +224,8 @@ def edit_entry(
     stays in force until both have said yes to the new one (invariant 6).
     """
     entry = get_entry(session, plan, entry_id, author_id, for_update=True)
+    # what is read from here on is passed to the plan's version as it is
+    hold_plan(session, plan.id)
     people = people_of(session, plan.id)
     if author_id not in people:
         # no longer a partner: the route may have checked before this transaction
