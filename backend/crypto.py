@@ -19,11 +19,14 @@ loudly instead of quietly matching nothing.
 import json
 import os
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from cachetools import TTLCache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.sql import operators
 
@@ -37,20 +40,67 @@ class KeyProblem(RuntimeError):
     """The keys are missing, or cannot open what is stored."""
 
 
+# Tokens sealed or opened lately, with their words: a save opens the entry its
+# card was just built from, and the card it answers with opens the wording it
+# just sealed. Held as long as a kept card holds its words (backend/plans/shelf.py)
+# and within a size, counted in characters of token and words together. A token
+# is only ever found whole: one changed byte is a token never seen, and is
+# decrypted, and refused.
+KEPT_SECONDS = 600
+KEPT_CHARACTERS = 8 * 2**20
+
+
+def _characters(kept: tuple[str, str]) -> int:
+    return len(kept[0]) + len(kept[1])
+
+
 class Keyring:
     """The keys, newest first: the first encrypts, any of them decrypts."""
 
-    def __init__(self, keys: list[str]) -> None:
+    def __init__(
+        self, keys: list[str], *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if not keys:
             raise KeyProblem("no encryption key")
         self.newest = Fernet(keys[0])
         self.all = MultiFernet([Fernet(key) for key in keys])
+        self._kept: TTLCache[str, tuple[str, str]] = TTLCache(
+            maxsize=KEPT_CHARACTERS,
+            ttl=KEPT_SECONDS,
+            timer=clock,
+            getsizeof=_characters,
+        )
+        self._lock = threading.Lock()
 
     def seal(self, plain: str) -> str:
-        return self.newest.encrypt(plain.encode()).decode("ascii")
+        token = self.newest.encrypt(plain.encode()).decode("ascii")
+        self._keep(token, plain)
+        return token
 
     def open(self, token: str) -> str:
-        return self.all.decrypt(token.encode("ascii")).decode()
+        with self._lock:
+            kept = self._kept.get(token)
+        if kept is not None:
+            return kept[1]
+        plain = self.all.decrypt(token.encode("ascii")).decode()
+        self._keep(token, plain)
+        return plain
+
+    def _keep(self, token: str, plain: str) -> None:
+        if _characters((token, plain)) > KEPT_CHARACTERS:
+            return
+        with self._lock:
+            self._kept[token] = (token, plain)
+
+    def held(self) -> int:
+        """How many tokens' words are held."""
+        with self._lock:
+            return len(self._kept)
+
+    def forget(self) -> None:
+        """Let go of every token's words held (`KEPT_SECONDS`)."""
+        with self._lock:
+            self._kept.clear()
 
     def is_newest(self, token: str) -> bool:
         try:

@@ -22,6 +22,7 @@ from backend.deps import (
     VisitorDep,
 )
 from backend.errors import FormError
+from backend.plans.shelf import forget_words
 from backend.web import redirect, render, sender_key
 
 router = APIRouter()
@@ -269,8 +270,7 @@ def delete_account(
             status=422,
         )
     request.app.state.broker.end_account(account.id)
-    # their words are gone: no card kept in this process holds them any longer
-    request.app.state.shelf.clear()
+    forget_words(request)
     return _signed_out(redirect(request, "/?deleted=1"), settings)
 
 

@@ -19,7 +19,7 @@ from backend.models import Plan
 from backend.plans import presence, revisit, service, since, timeline
 from backend.plans.importing import earlier_of
 from backend.plans.page import members_of, plan_page
-from backend.plans.shelf import Shelving
+from backend.plans.shelf import Shelving, forget_words
 from backend.plans.start import gentle_start
 from backend.web import (
     is_fragment,
@@ -271,8 +271,7 @@ def leave(
 ) -> Response:
     service.leave_plan(session, plan, account_id=account.id)
     request.app.state.broker.end_member(plan.id, account.id)
-    # their words are gone: no card kept in this process holds them any longer
-    request.app.state.shelf.clear()
+    forget_words(request)
     return redirect(request, "/?left=1")
 
 

@@ -32,6 +32,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 
 from backend import changes, timezones
+from backend.crypto import keyring
 from backend.entries.sections import Section
 from backend.members import Person
 from backend.models import Plan
@@ -126,6 +127,13 @@ class Shelf:
 def shelf_of(request: Request) -> Shelf:
     shelf: Shelf = request.app.state.shelf
     return shelf
+
+
+def forget_words(request: Request) -> None:
+    """Someone's words are gone (their account erased, or they left a plan): no
+    card kept in this process holds them any longer, nor any token opened."""
+    shelf_of(request).clear()
+    keyring().forget()
 
 
 class Shelving:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from fastapi.testclient import TestClient
 from sqlmodel import Session, SQLModel, col, select
 
@@ -233,6 +233,48 @@ def test_a_changed_byte_refuses_to_open_instead_of_reading_wrong(session):
     with pytest.raises(InvalidToken):
         session.exec(select(Flag)).one()
     assert ids
+
+
+# words held after sealing or opening
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_words_are_held_a_while_for_their_whole_token_only():
+    clock = Clock()
+    ring = Keyring([TEST_ENCRYPTION_KEY], clock=clock)
+    token = ring.seal("lighthouse")
+    # held: the words open again without the key
+    ring.all = MultiFernet([Fernet(Fernet.generate_key())])
+    assert ring.open(token) == "lighthouse"
+    # a token with one byte changed is not the token held: it is refused
+    flipped = token[:40] + ("A" if token[40] != "A" else "B") + token[41:]
+    with pytest.raises(InvalidToken):
+        ring.open(flipped)
+    # let go once a kept card would be: then only the key opens it
+    clock.now += crypto.KEPT_SECONDS + 1
+    with pytest.raises(InvalidToken):
+        ring.open(token)
+    assert ring.held() == 0
+
+
+def test_words_held_stay_within_their_size(monkeypatch):
+    monkeypatch.setattr(crypto, "KEPT_CHARACTERS", 10_000)
+    ring = Keyring([TEST_ENCRYPTION_KEY])
+    tokens = [ring.seal(f"{n} " + "words " * 100) for n in range(40)]
+    assert 0 < ring.held() < 40
+    # words too long to hold are sealed and opened all the same
+    long = "a long talk " * 2_000
+    assert ring.open(ring.seal(long)) == long
+    assert all(ring.open(t).startswith(f"{n} ") for n, t in enumerate(tokens))
+    ring.forget()
+    assert ring.held() == 0
 
 
 def test_sealed_columns_refuse_to_be_compared_in_sql():

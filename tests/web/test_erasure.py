@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 from backend.auth.saved import save_form
 from backend.auth.tokens import email_key
 from backend.consent import versions
+from backend.crypto import keyring
 from backend.db import write_session
 from backend.export.pdf import build_view
 from backend.models import Account, EarlierEntry, Plan, RateEvent
@@ -149,6 +150,10 @@ def test_nothing_of_mine_is_left_anywhere(client, make_client, app, db_url):
 
     assert deleted.status_code == 303
     assert deleted.headers["location"] == "/?deleted=1"
+    # this process holds none of them: no kept card, no token's words (read
+    # before the rows are looked through, which opens every token left)
+    assert len(app.state.shelf) == 0
+    assert keyring().held() == 0
     assert _rows_holding(engine, mark) == []
     if engine.dialect.name == "sqlite":
         assert _files_holding(db_url, mark) == []

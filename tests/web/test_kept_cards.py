@@ -16,6 +16,7 @@ from sqlalchemy import update
 
 from backend import changes
 from backend.changes import UntracedChange
+from backend.crypto import keyring
 from backend.models import Consent
 from backend.plans import shelf as shelf_module
 from backend.plans.shelf import Shelf
@@ -267,6 +268,8 @@ def test_words_taken_away_are_not_kept(app, partners):
     add(partners.alex, p, "hot_buttons", "Being rushed.")
     partners.sam.get(p)
     assert len(app.state.shelf) > 0
+    assert keyring().held() > 0
     partners.alex.post_form(f"{p}/leave", {"confirm": "1"})
     assert len(app.state.shelf) == 0
+    assert keyring().held() == 0  # nor the words of any token opened
     assert "Being rushed." not in partners.sam.get(p).text
