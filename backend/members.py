@@ -36,11 +36,13 @@ _PEOPLE = (
     select(Account.id, Account.display_name, Membership.slot)
     .join(Membership, col(Membership.account_id) == Account.id)
     .where(Membership.plan_id == bindparam("plan_id"))
+    .order_by(col(Membership.slot))
 )
 
 
 def people_of(session: Session, plan_id: uuid.UUID) -> dict[uuid.UUID, Person]:
-    """The plan's partners (one or two), by account id."""
+    """The plan's partners (one or two), by account id, in the order of their
+    sides of the page."""
     rows = columns(session, _PEOPLE, {"plan_id": plan_id})
     return {i: Person(i, name, slot) for i, name, slot in rows}
 

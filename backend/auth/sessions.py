@@ -15,11 +15,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Row, bindparam, delete
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col
 
 from backend.auth.tokens import digest, new_token, sign
 from backend.config import Settings
 from backend.db import detached, first_alone, utc_now, write_session
+from backend.members import Person
 from backend.models import Account, AuthSession, Membership, Plan
 
 TOUCH_EVERY = timedelta(seconds=60)
@@ -53,8 +55,10 @@ class Visitor:
     expired_account_id: uuid.UUID | None = None
     cookies: list[Cookie] = field(default_factory=list)
     # the plan the address names, read with the session if this person is one
-    # of its partners (`deps.get_plan_for_member` takes it from here)
+    # of its partners (`deps.get_plan_for_member` takes it from here), and its
+    # partners as `members.people_of` reads them
     plan: Plan | None = None
+    people: dict[uuid.UUID, Person] | None = None
 
 
 def cookie_name(settings: Settings, base: str) -> str:
@@ -126,8 +130,18 @@ _SESSION_COLUMNS = (
 )
 _ACCOUNT_COLUMNS = tuple(Account.__table__.c)  # type: ignore[attr-defined]
 _PLAN_COLUMNS = tuple(Plan.__table__.c)  # type: ignore[attr-defined]
+# and the plan's partners (`Visitor.people`): the person's side of the page, and
+# the other partner's id, name and side, if there is one (a plan has two at most)
+_Other = aliased(Membership)
+_OtherAccount = aliased(Account)
+_PEOPLE_COLUMNS = (
+    col(Membership.slot),
+    col(_Other.account_id),
+    col(_OtherAccount.display_name),
+    col(_Other.slot),
+)
 _SESSION_ACCOUNT_AND_PLAN = (
-    sa_select(*_SESSION_COLUMNS, *_ACCOUNT_COLUMNS, *_PLAN_COLUMNS)
+    sa_select(*_SESSION_COLUMNS, *_ACCOUNT_COLUMNS, *_PLAN_COLUMNS, *_PEOPLE_COLUMNS)
     .select_from(AuthSession)
     .outerjoin(Account, col(Account.id) == AuthSession.account_id)
     .outerjoin(
@@ -136,17 +150,34 @@ _SESSION_ACCOUNT_AND_PLAN = (
         & (col(Membership.plan_id) == bindparam("plan_id")),
     )
     .outerjoin(Plan, col(Plan.id) == Membership.plan_id)
+    .outerjoin(
+        _Other,
+        (col(_Other.plan_id) == Membership.plan_id)
+        & (col(_Other.account_id) != Membership.account_id),
+    )
+    .outerjoin(_OtherAccount, col(_OtherAccount.id) == _Other.account_id)
     .where(col(AuthSession.token_hash) == bindparam("token_hash"))
 )
 _ACCOUNT_AT = len(_SESSION_COLUMNS)
 _PLAN_AT = _ACCOUNT_AT + len(_ACCOUNT_COLUMNS)
+_PEOPLE_AT = _PLAN_AT + len(_PLAN_COLUMNS)
 
 
-def _visit(row: Row[Any]) -> tuple[Account | None, Plan | None]:
-    """The account and the plan of a row of `_SESSION_ACCOUNT_AND_PLAN`."""
+def _visit(
+    row: Row[Any],
+) -> tuple[Account | None, Plan | None, dict[uuid.UUID, Person] | None]:
+    """The account, the plan and its partners of a row of
+    `_SESSION_ACCOUNT_AND_PLAN`."""
     account = _made(Account, _ACCOUNT_COLUMNS, row[_ACCOUNT_AT:_PLAN_AT])
-    plan = _made(Plan, _PLAN_COLUMNS, row[_PLAN_AT:])
-    return account, plan
+    plan = _made(Plan, _PLAN_COLUMNS, row[_PLAN_AT:_PEOPLE_AT])
+    if account is None or plan is None:
+        return account, plan, None
+    slot, other_id, other_name, other_slot = row[_PEOPLE_AT:]
+    found = [Person(account.id, account.display_name, slot)]
+    if other_id is not None:
+        found.append(Person(other_id, other_name, other_slot))
+    # in the order of their sides, as `people_of` reads them
+    return account, plan, {p.id: p for p in sorted(found, key=lambda p: p.slot)}
 
 
 def _made(
@@ -185,10 +216,11 @@ def identify(
         if row is not None:
             account_id, csrf_secret, created_at, last_seen_at = row[:_ACCOUNT_AT]
             stands = standing(token_hash, last_seen_at, created_at, settings, now)
-            account, plan = _visit(row)
+            account, plan, people = _visit(row)
         if account and stands is not Standing.ENDED:
             visitor.account = account
             visitor.plan = plan
+            visitor.people = people
             visitor.session_hash = token_hash
             visitor.csrf_token = csrf_for_session(secret, csrf_secret)
             if stands is Standing.TOUCH_DUE:

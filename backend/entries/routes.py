@@ -121,7 +121,9 @@ def entry_card(
     with changes.watching():
         pinned_text = str(pinned_id(session, plan, debrief) or "")
         shelf = Shelving(request, pinned_text)
-        page, view = card_view(session, plan, account.id, entry_id, shelf)
+        # the partners as read with the session (`Visitor.people`)
+        people = request.state.visitor.people
+        page, view = card_view(session, plan, account.id, entry_id, shelf, people)
         return render(
             request,
             "entries/entry.html",

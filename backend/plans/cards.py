@@ -13,6 +13,7 @@ from backend.db import reading_after_write
 from backend.debriefs.service import pinnable
 from backend.entries.service import get_entry
 from backend.errors import DomainError, FormError, NotFound
+from backend.members import Person
 from backend.models import Plan
 from backend.plans.page import Card, PlanPage, plan_page
 from backend.plans.shelf import Shelving
@@ -64,15 +65,17 @@ def card_view(
     account_id: uuid.UUID,
     entry_id: str | uuid.UUID,
     shelf: Shelving,
+    people: dict[uuid.UUID, Person] | None = None,
 ) -> tuple[PlanPage, Card]:
     """The entry's card (in the plan or removed) as this viewer sees it, with the
     page it belongs to, built or kept (`shelf`); NotFound unless it is an entry
-    of this plan the viewer may see. One read: no separate look-up first."""
+    of this plan the viewer may see. One read: no separate look-up first.
+    `people`: the plan's partners, if already read."""
     try:
         key = entry_id if isinstance(entry_id, uuid.UUID) else uuid.UUID(entry_id)
     except ValueError:
         raise NotFound from None
-    page = plan_page(session, plan, account_id, only=[key], shelf=shelf)
+    page = plan_page(session, plan, account_id, only=[key], people=people, shelf=shelf)
     view = page.find(key)
     if view is None:
         raise NotFound

@@ -246,6 +246,7 @@ def plan_page(
     targets: bool = False,
     entry_texts: bool = True,
     members: Members | None = None,
+    people: dict[uuid.UUID, Person] | None = None,
     shelf: Shelving | None = None,
 ) -> PlanPage:
     """The plan as `viewer_id` sees it: their drafts, never their partner's.
@@ -253,11 +254,14 @@ def plan_page(
     `targets`: also the entries a response can answer (for the card's menu).
     `entry_texts`: every entry's own text, decrypted; without it, the whole
     plan's entries carry only the texts its cards show (see `_CARDS_SHOWN`).
-    `members`: the partners, when already read.
+    `members`, or `people`: the partners, when already read.
     `shelf`: cards kept from before are taken from it, and only the rest built
     (`Shelving.fill` builds them, where the page is rendered).
     """
-    people = members.people if members else people_of(session, plan.id)
+    if members is not None:
+        people = members.people
+    elif people is None:
+        people = people_of(session, plan.id)
     me = people[viewer_id]
     partner = other_of(people, viewer_id)
     # the links first, so that a card asked for alone is read in one query with

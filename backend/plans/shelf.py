@@ -124,6 +124,10 @@ class Shelf:
             return len(self._kept)
 
 
+def _side(person: Person) -> int:
+    return person.slot
+
+
 def shelf_of(request: Request) -> Shelf:
     shelf: Shelf = request.app.state.shelf
     return shelf
@@ -158,7 +162,8 @@ class Shelving:
             str(viewer),
             self.pinned_id,
             self.zone,
-            *(f"{p.id}:{p.slot}:{p.name}" for p in people.values()),
+            # in the order of their sides, whatever order they were read in
+            *(f"{p.id}:{p.slot}:{p.name}" for p in sorted(people.values(), key=_side)),
         ):
             digest.update(part.encode())
             digest.update(b"\x00")
