@@ -230,13 +230,10 @@ def new_session(
             join_transaction_mode="create_savepoint",
         )
     else:
-        if write:
-            bind = bind.execution_options(**{WRITE_OPTION: True})
-        elif reads_only:
-            bind = _reading(bind)
-        session = Session(bind=bind, expire_on_commit=False)
+        written = bind.execution_options(**{WRITE_OPTION: True}) if write else bind
+        session = Session(bind=written, expire_on_commit=False)
     if reads_only:
-        session.info[READS_ONLY] = True
+        _only_read(session, bind)
     if publish is not None:
         session.info[PUBLISH] = publish
     return session
@@ -251,11 +248,14 @@ _autocommitting: "weakref.WeakKeyDictionary[Engine, Engine]" = (
 )
 
 
-def _reading(engine: Engine) -> Engine:
-    """The engine a session that only reads is bound to."""
-    if engine.dialect.name == "postgresql":
-        return _without_transaction(engine)
-    return engine
+def _only_read(session: Session, bind: Engine | Connection) -> None:
+    """From here on the session only reads: it refuses to write, and on
+    PostgreSQL reads without a transaction. (A connection handed in keeps its
+    own transaction.)"""
+    if isinstance(bind, Engine):
+        postgres = bind.dialect.name == "postgresql"
+        session.bind = _without_transaction(bind) if postgres else bind
+    session.info[READS_ONLY] = True
 
 
 def _without_transaction(engine: Engine) -> Engine:
@@ -349,9 +349,7 @@ def reading_after_write(session: Session, bind: Engine | Connection) -> None:
     transaction. A write after this is refused (`WroteWhileReading`)."""
     if session.in_transaction():
         session.rollback()
-    if isinstance(bind, Engine):
-        session.bind = _reading(bind)
-    session.info[READS_ONLY] = True
+    _only_read(session, bind)
 
 
 def by_ids(ids: Sequence[Any], one: _S, many: _S) -> tuple[_S, dict[str, Any]]:

@@ -6,6 +6,7 @@ that says so.
 """
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam
@@ -45,6 +46,12 @@ def people_of(session: Session, plan_id: uuid.UUID) -> dict[uuid.UUID, Person]:
     sides of the page."""
     rows = columns(session, _PEOPLE, {"plan_id": plan_id})
     return {i: Person(i, name, slot) for i, name, slot in rows}
+
+
+def in_side_order(people: Iterable[Person]) -> list[Person]:
+    """The partners in the order of their sides of the page, whatever order
+    they were read in."""
+    return sorted(people, key=lambda p: p.slot)
 
 
 def person(people: dict[uuid.UUID, Person], account_id: uuid.UUID | None) -> Person:

@@ -21,7 +21,7 @@ from sqlmodel import Session, SQLModel, col
 from backend.auth.tokens import digest, new_token, sign
 from backend.config import Settings
 from backend.db import detached, first_alone, utc_now, write_session
-from backend.members import Person
+from backend.members import Person, in_side_order
 from backend.models import Account, AuthSession, Membership, Plan
 
 TOUCH_EVERY = timedelta(seconds=60)
@@ -176,8 +176,7 @@ def _visit(
     found = [Person(account.id, account.display_name, slot)]
     if other_id is not None:
         found.append(Person(other_id, other_name, other_slot))
-    # in the order of their sides, as `people_of` reads them
-    return account, plan, {p.id: p for p in sorted(found, key=lambda p: p.slot)}
+    return account, plan, {p.id: p for p in in_side_order(found)}
 
 
 def _made(

@@ -75,7 +75,7 @@ def _unchanged_for(latest: PlanVersion, entry_id: uuid.UUID, place: EntryPlace) 
     return before == sorted(place.signature())
 
 
-HELD = "mutual_plan_held"  # session.info: (the transaction, the plan it holds)
+_HELD = "mutual_plan_held"  # session.info: (the transaction, the plan it holds)
 
 
 def hold_plan(session: Session, plan_id: uuid.UUID) -> None:
@@ -88,13 +88,13 @@ def hold_plan(session: Session, plan_id: uuid.UUID) -> None:
     if _holds(session, plan_id):
         return
     session.exec(_LOCK_PLAN, params={"plan_id": plan_id})
-    session.info[HELD] = (session.get_transaction(), plan_id)
+    session.info[_HELD] = (session.get_transaction(), plan_id)
 
 
 def _holds(session: Session, plan_id: uuid.UUID) -> bool:
     if session.get_bind().dialect.name == "sqlite":
         return True
-    held = session.info.get(HELD)
+    held = session.info.get(_HELD)
     return held is not None and held == (session.get_transaction(), plan_id)
 
 

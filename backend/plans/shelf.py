@@ -34,7 +34,7 @@ from starlette.requests import Request
 from backend import changes, timezones
 from backend.crypto import keyring
 from backend.entries.sections import Section
-from backend.members import Person
+from backend.members import Person, in_side_order
 from backend.models import Plan
 from backend.web import request_globals, templates
 
@@ -124,10 +124,6 @@ class Shelf:
             return len(self._kept)
 
 
-def _side(person: Person) -> int:
-    return person.slot
-
-
 def shelf_of(request: Request) -> Shelf:
     shelf: Shelf = request.app.state.shelf
     return shelf
@@ -162,8 +158,7 @@ class Shelving:
             str(viewer),
             self.pinned_id,
             self.zone,
-            # in the order of their sides, whatever order they were read in
-            *(f"{p.id}:{p.slot}:{p.name}" for p in sorted(people.values(), key=_side)),
+            *(f"{p.id}:{p.slot}:{p.name}" for p in in_side_order(people.values())),
         ):
             digest.update(part.encode())
             digest.update(b"\x00")
